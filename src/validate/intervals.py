@@ -1,0 +1,66 @@
+"""The interval a stated number stands for, given its qualifier, and the days a reduced date covers.
+
+A figure is a claim that the true number lies in [lo, hi]:
+
+    exact          [v, v]
+    approximately  [v(1-t), v(1+t)]       t = TOLERANCE
+    nearly         [v(1-t), v]
+    at_least       [v, inf)
+    more_than      (v, inf)               open: the next float above v
+    up_to          [0, v]
+    less_than      [0, v)                 open: the next float below v
+    estimate       [v(1-T), v(1+T)]       T = ESTIMATE_TOLERANCE
+
+t = 0.10: "about 60 thousand" admits 54,000 to 66,000, and "nearly 30 thousand" 27,000 to 30,000.
+Rounded reporting ("235,000" for 235,646) stays within it; a figure 10% off is not "about".
+T = 0.50: an estimate ("might reach 60,000") is a guess, so only an error of half is ruled out.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+TOLERANCE = 0.10
+ESTIMATE_TOLERANCE = 0.50
+
+# qualifier: (lower factor, upper factor, lower open, upper open)
+FACTORS: dict[str, tuple[float, float, bool, bool]] = {
+    "exact": (1.0, 1.0, False, False),
+    "approximately": (1 - TOLERANCE, 1 + TOLERANCE, False, False),
+    "nearly": (1 - TOLERANCE, 1.0, False, False),
+    "at_least": (1.0, math.inf, False, False),
+    "more_than": (1.0, math.inf, True, False),
+    "up_to": (0.0, 1.0, False, False),
+    "less_than": (0.0, 1.0, False, True),
+    "estimate": (1 - ESTIMATE_TOLERANCE, 1 + ESTIMATE_TOLERANCE, False, False),
+}
+
+
+def bounds(values, qualifiers) -> tuple[np.ndarray, np.ndarray]:
+    """Closed float bounds [lo, hi] of each value under its qualifier (open ends stepped inward).
+
+    Unknown qualifiers and missing values give NaN bounds, which compare false with everything,
+    so no rule fires on a row whose bounds are unknown (its schema error is reported instead).
+    """
+    v = np.asarray(values, dtype=float)
+    q = np.asarray(qualifiers, dtype=object)
+    lo = np.full(v.shape, np.nan)
+    hi = np.full(v.shape, np.nan)
+    for name, (flo, fhi, lo_open, hi_open) in FACTORS.items():
+        m = q == name
+        if not m.any():
+            continue
+        lo[m] = v[m] * flo
+        hi[m] = np.inf if math.isinf(fhi) else v[m] * fhi
+        if lo_open:
+            lo[m] = np.nextafter(lo[m], np.inf)
+        if hi_open:
+            hi[m] = np.nextafter(hi[m], -np.inf)
+    return lo, hi
+
+
+def exceeds(lo_part, hi_total):
+    """True where a part whose lowest possible value is lo_part must exceed a total of at most hi_total."""
+    return np.asarray(lo_part) > np.asarray(hi_total)

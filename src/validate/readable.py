@@ -1,0 +1,103 @@
+"""Read a number as a source writes it: "202,997", "202 997", "10%", "one in three", "tenfold", "60 тисяч".
+
+`parse_number` is the one definition of what "the value is readable in its excerpt" means; the
+validator's `value_readable` rule and the tests both call it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+WORDS = {
+    # English
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
+    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90, "hundred": 100, "a hundred": 100,
+    # French
+    "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "dix": 10, "douze": 12,
+    "quinze": 15, "vingt": 20, "cent": 100,
+    # Ukrainian and Russian
+    "один": 1, "одна": 1, "одного": 1, "два": 2, "дві": 2, "две": 2, "три": 3, "чотири": 4,
+    "четыре": 4, "п’ять": 5, "п'ять": 5, "пять": 5, "десять": 10, "дванадцять": 12,
+    "двенадцать": 12, "п’ятнадцять": 15, "пятнадцать": 15,
+}
+FOLD = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+        "twenty": 20, "hundred": 100, "thousand": 1000}
+SCALE = {
+    "thousand": 1e3, "million": 1e6, "billion": 1e9,
+    "тисяча": 1e3, "тисячі": 1e3, "тисяч": 1e3, "тис.": 1e3, "тис": 1e3,
+    "тысяча": 1e3, "тысячи": 1e3, "тысяч": 1e3, "тыс.": 1e3, "тыс": 1e3,
+    "мільйон": 1e6, "мільйона": 1e6, "мільйонів": 1e6, "млн": 1e6, "млн.": 1e6,
+    "миллион": 1e6, "миллиона": 1e6, "миллионов": 1e6,
+    "mille": 1e3, "millions": 1e6, "million de": 1e6,
+}
+SPACES = "\u00a0\u202f\u2009 "
+_GROUPED = re.compile(rf"^\d{{1,3}}(?:([,{SPACES}])\d{{3}})(?:\1\d{{3}})*(?:\.\d+)?$")
+_PLAIN = re.compile(r"^\d+(?:[.,]\d+)?$")
+_ONE_IN = re.compile(r"^(\S+)\s+(?:in|out of|sur|з|із|из)\s+(\S+)$", re.IGNORECASE)
+_FOLD = re.compile(r"^(\S+?)-?fold$", re.IGNORECASE)
+
+
+def _digits(text: str) -> float | None:
+    if _GROUPED.match(text):
+        return float(re.sub(f"[,{SPACES}]", "", text))
+    if _PLAIN.match(text):
+        return float(text.replace(",", "."))
+    return None
+
+
+def parse_number(text: str) -> float | None:
+    """The number a written form stands for, or None if it is not one we can read.
+
+    Digits with thousands separators (comma, space, no-break or thin space), a decimal point or
+    decimal comma ("14,9"), a percent sign (the number of percent), number words ("five"),
+    "N in M" (a ratio N/M), "N-fold"/"tenfold" (a factor) and a scale word ("60 тисяч" = 60,000).
+    """
+    t = " ".join(text.strip().split()) if text else ""
+    if not t:
+        return None
+    if t.endswith("%"):
+        return parse_number(t[:-1])
+    low = t.lower()
+    if (n := _digits(t)) is not None:
+        return n
+    if low in WORDS:
+        return float(WORDS[low])
+    if m := _ONE_IN.match(low):
+        a, b = parse_number(m.group(1)), parse_number(m.group(2))
+        return a / b if a is not None and b else None
+    if m := _FOLD.match(low):
+        word = m.group(1)
+        return float(FOLD[word]) if word in FOLD else _digits(word)
+    for scale, factor in sorted(SCALE.items(), key=lambda kv: -len(kv[0])):
+        if low.endswith(" " + scale) or (scale.endswith(".") and low.endswith(scale)):
+            head = t[: len(t) - len(scale)].strip()
+            n = parse_number(head)
+            return None if n is None else n * factor
+    return None
+
+
+def same_number(stated: float | None, value: float) -> bool:
+    """True when a parsed written form equals a recorded value (to six decimals, for ratios)."""
+    return stated is not None and math.isclose(stated, value, rel_tol=1e-9, abs_tol=5e-7)
+
+
+_TOKEN = re.compile(r"\d[\d,.\u00a0\u202f\u2009 ]*\d|\d|[^\W\d_]+(?:[’'][^\W\d_]+)?", re.UNICODE)
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number written in a text, as digits or words (for checking penalty terms)."""
+    found: set[float] = set()
+    for token in _TOKEN.findall(text):
+        token = token.strip(" ,.")
+        n = parse_number(token)
+        if n is not None:
+            found.add(n)
+        # "5–12" style ranges and "2,5" decimals are both covered; split grouped digits too
+        for part in re.split(r"[^\d]+", token):
+            if part:
+                found.add(float(part))
+    return found
