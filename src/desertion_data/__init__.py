@@ -103,7 +103,7 @@ def load(
         pa.float64(): pd.Float64Dtype(),
         pa.bool_(): pd.BooleanDtype(),
     }
-    return table.to_pandas(types_mapper=mapping.get)
+    return table.to_pandas(types_mapper=mapping.get, date_as_object=False)
 
 
 def load_all(backend: Literal["pandas", "polars"] = "pandas") -> dict[str, Any]:

@@ -68,8 +68,10 @@ def _cite_row(figure_id: str, style: str) -> str:
     sources = desertion_data.load("sources")
     src = sources[sources["source_id"] == fig["source_id"]].iloc[0]
 
+    import pandas as pd
+
     def text(value: object) -> str:
-        return "" if value is None or value != value or str(value) == "<NA>" else str(value)
+        return "" if pd.isna(value) else str(value)
 
     title = text(src["title"]) or "(untitled)"
     publisher = text(src["publisher"]) or "(publisher not stated)"

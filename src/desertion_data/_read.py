@@ -65,6 +65,7 @@ def read_table(path: Path, schema: dict[str, Any]) -> pa.Table:
 
 def first_day(text: pa.Array) -> pa.Array:
     """First day of each reduced-precision date ('2024' -> 2024-01-01); null if absent or impossible."""
+    text = pc.cast(text, pa.string())
     padded = pc.utf8_slice_codeunits(pc.binary_join_element_wise(text, "-01-01", ""), 0, 10)
     parsed = pc.strptime(padded, format="%Y-%m-%d", unit="s", error_is_null=True)
     # strptime rolls 2025-02-30 over to March: keep only dates that print back as written
@@ -74,6 +75,7 @@ def first_day(text: pa.Array) -> pa.Array:
 
 def last_day(text: pa.Array) -> pa.Array:
     """Last day of each reduced-precision date ('2024-02' -> 2024-02-29); null if absent or impossible."""
+    text = pc.cast(text, pa.string())
     first = first_day(text)
     length = pc.utf8_length(text)
     as_ts = pc.cast(first, pa.timestamp("s"))

@@ -1,0 +1,3 @@
+from desertion_data.cli import main
+
+raise SystemExit(main())

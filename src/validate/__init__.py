@@ -1,0 +1,33 @@
+"""Consistency rules for the desertion-data package (maintainers' tool, run by `nox -s validate`).
+
+`run(path, sources_dir)` reads the package (validate.package), applies every rule in
+validate.rules.RULES and returns a validate.report.Report. It never writes to the data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from validate.package import read_package
+from validate.report import InputError, Report, RuleSkipped, Skipped
+from validate.rules import RULES
+
+__all__ = ["RULES", "InputError", "Report", "run"]
+
+
+def run(path: Path | str = "datapackage.json", sources_dir: Path | str | None = None, rules=RULES) -> Report:
+    """Validate the package at path; InputError if it cannot be read at all."""
+    pkg = read_package(Path(path), Path(sources_dir) if sources_dir is not None else None)
+    report = Report(rows={name: t.frame.height for name, t in pkg.tables.items()})
+    for rule in rules:
+        try:
+            report.violations.extend(rule(pkg))
+        except RuleSkipped as skip:
+            report.skipped.append(Skipped(rule.__name__, skip.reason, skip.rows))
+            continue
+        except Exception as exc:  # a rule that breaks on odd input must not print a traceback
+            raise InputError(f"rule {rule.__name__} could not run on this package: {type(exc).__name__}: {exc}") from exc
+        report.rules_run += 1
+    order = {r.__name__: i for i, r in enumerate(rules)}
+    report.violations.sort(key=lambda v: (v.severity != "error", order.get(v.rule, 99), v.resource, v.key))
+    return report

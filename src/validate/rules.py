@@ -1,0 +1,581 @@
+"""The consistency rules. Each is one function: its name is the rule's stable id (never renamed or
+reused), the first line of its docstring states the rule in plain words, and the next lines name
+the fields, tolerances and why. Every rule takes the package and returns its violations; `RULES`
+at the end is the one registry, in the order the report lists them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandera.errors
+import polars as pl
+
+from desertion_data._read import date_fields, fields, first_day, last_day
+from validate.intervals import bounds
+from validate.package import READ_RULE, TYPE_RULE, Package
+from validate.readable import numbers_in, parse_number, same_number
+from validate.report import RuleSkipped, Violation, error, warning
+from validate.schema import dataframe_schema, describe
+
+FIG = "figures"
+
+
+def _days(series: pl.Series, side: str) -> pl.Series:
+    """First or last day of each reduced-precision date in a text column (null where none)."""
+    arrow = series.cast(pl.String).to_arrow()
+    return pl.Series(series.name, first_day(arrow) if side == "first" else last_day(arrow))
+
+
+def figure_frame(pkg: Package) -> pl.DataFrame:
+    """Figures with their bounds [lo, hi] and period days (start, end, end_first); cached."""
+    if FIG not in pkg.cache:
+        f = pkg.frame(FIG)
+        lo, hi = bounds(f["value"].to_numpy(), f["qualifier"].to_numpy())
+        pkg.cache[FIG] = f.with_columns(
+            lo=pl.Series(lo),
+            hi=pl.Series(hi),
+            start=_days(f["period_start"], "first"),
+            end=_days(f["period_end"], "last"),
+            end_first=_days(f["period_end"], "first"),
+        )
+    return pkg.cache[FIG]
+
+
+def _with_parent(pkg: Package, *cols: str) -> pl.DataFrame:
+    """Each figure that has a parent, joined to its parent's columns (suffixed '_p')."""
+    f = figure_frame(pkg)
+    parent = f.select(pl.col("figure_id").alias("parent_figure_id"), *[pl.col(c).alias(f"{c}_p") for c in cols])
+    return f.filter(pl.col("parent_figure_id").is_not_null()).join(parent, on="parent_figure_id", how="inner")
+
+
+def _fmt(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+def csv_well_formed(pkg: Package) -> Iterable[Violation]:
+    """Every table is a plain UTF-8 CSV: no byte-order mark, LF line ends, one cell per column.
+
+    The header names exactly the schema's fields in order; every row has as many cells as the
+    header. Found while reading (see validate.package); a bad row is left out of the other rules.
+    """
+    return [v for v in pkg.problems if v.rule == READ_RULE]
+
+
+def rows_match_schema(pkg: Package) -> Iterable[Violation]:
+    """Every cell conforms to its Table Schema: type, required, unique, enum, pattern, minimum.
+
+    The pandera schema is derived from `schemas/*.schema.json` (validate.schema). Reduced-precision
+    dates must also be real days ('2025-02-30' matches the pattern but is not a date).
+    One violation per cell, keyed by the row's primary key.
+    """
+    out = [v for v in pkg.problems if v.rule == TYPE_RULE]
+    seen = {(v.resource, v.key, v.fields) for v in out}
+    for name, table in pkg.tables.items():
+        by_name = {f["name"]: f for f in fields(table.schema)}
+        if table.frame.width != len(by_name):
+            continue  # a missing or unknown column is reported by csv_well_formed
+        try:
+            dataframe_schema(name, table.schema).validate(table.frame, lazy=True)
+        except pandera.errors.SchemaErrors as exc:
+            cases = exc.failure_cases.unique(subset=["column", "check", "index"], maintain_order=True)
+            for row in cases.iter_rows(named=True):
+                idx, col = row["index"], row["column"]
+                key = table.keys[idx] if idx is not None else ""
+                if (name, key, col) in seen:
+                    continue
+                seen.add((name, key, col))
+                field = by_name.get(col, {})
+                shown = "" if row["failure_case"] is None else f" ('{row['failure_case']}')"
+                out.append(error("rows_match_schema", name, key, col or "",
+                                 f"{table.path}: {col} {describe(row['check'], field)}{shown}"))
+        for col in date_fields(table.schema):
+            text = table.frame[col]
+            real = _days(text, "first")
+            bad = (text.is_not_null() & text.str.contains(r"^\d{4}(-\d{2}){0,2}$") & real.is_null()).arg_true()
+            for i in bad.to_list():
+                if (name, table.keys[i], col) not in seen:
+                    out.append(error("rows_match_schema", name, table.keys[i], col,
+                                     f"{table.path}: {col} '{text[i]}' is not a real date"))
+    return out
+
+
+def foreign_keys_resolve(pkg: Package) -> Iterable[Violation]:
+    """Every foreign key names a row that exists (a figure's source, measure and parent...).
+
+    Read from each schema's foreignKeys; a reference without a resource is to the same table.
+    """
+    out = []
+    for name, table in pkg.tables.items():
+        for fk in table.schema.get("foreignKeys", []):
+            (col,), (ref_col,) = fk["fields"], fk["reference"]["fields"]
+            target = fk["reference"].get("resource") or name
+            if col not in table.frame.columns or target not in pkg.tables:
+                continue
+            known = pkg.frame(target).get_column(ref_col).drop_nulls().unique()
+            rows = table.frame.with_row_index("_i").filter(
+                pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
+            )
+            for i, value in rows.select("_i", col).iter_rows():
+                out.append(error("foreign_keys_resolve", name, table.keys[i], col,
+                                 f"{col} '{value}' is not a {ref_col} in {target}"))
+    return out
+
+
+def subset_within_total(pkg: Package) -> Iterable[Violation]:
+    """A part cannot exceed its total.
+
+    Error when a figure's lowest possible value exceeds its parent's highest possible value
+    (bounds from the qualifiers, validate.intervals), or when child and parent differ in unit or
+    country. Warning when it only might exceed: its highest is above the parent's lowest.
+    """
+    j = _with_parent(pkg, "lo", "hi", "unit", "country")
+    out = []
+    for r in j.filter(pl.col("unit") != pl.col("unit_p")).iter_rows(named=True):
+        out.append(error("subset_within_total", FIG, r["figure_id"], "unit",
+                         f"unit {r['unit']} differs from its parent's ({r['unit_p']})"))
+    for r in j.filter(pl.col("country") != pl.col("country_p")).iter_rows(named=True):
+        out.append(error("subset_within_total", FIG, r["figure_id"], "country",
+                         f"country {r['country']} differs from its parent's ({r['country_p']})"))
+    same = j.filter((pl.col("unit") == pl.col("unit_p")) & (pl.col("country") == pl.col("country_p")))
+    for r in same.filter(pl.col("lo") > pl.col("hi_p")).iter_rows(named=True):
+        out.append(error("subset_within_total", FIG, r["figure_id"], "value,parent_figure_id",
+                         f"at least {_fmt(r['lo'])} exceeds its total {r['parent_figure_id']} "
+                         f"(at most {_fmt(r['hi_p'])})"))
+    might = same.filter((pl.col("lo") <= pl.col("hi_p")) & (pl.col("hi") > pl.col("lo_p")))
+    for r in might.iter_rows(named=True):
+        out.append(warning("subset_within_total", FIG, r["figure_id"], "value,parent_figure_id",
+                           f"may exceed its total {r['parent_figure_id']}: up to {_fmt(r['hi'])} "
+                           f"against at least {_fmt(r['lo_p'])}"))
+    return out
+
+
+def _best_disjoint(rows: list[tuple[str, int, int, float]]) -> tuple[float, list[str]]:
+    """Largest sum of lower bounds over children whose periods do not overlap (interval scheduling)."""
+    rows = sorted(rows, key=lambda r: r[2])
+    ends = [r[2] for r in rows]
+    best = [(0.0, [])]
+    for i, (fid, start, _end, lo) in enumerate(rows):
+        j = int(np.searchsorted(ends, start, side="left"))  # children ending strictly before start
+        take = (best[j][0] + lo, [*best[j][1], fid])
+        best.append(max(best[i], take, key=lambda b: b[0]))
+    return best[-1]
+
+
+def parts_within_total(pkg: Package) -> Iterable[Violation]:
+    """Parts together cannot exceed their total.
+
+    Children of one parent with the same measure whose periods do not overlap may not sum (by
+    lower bounds) above the parent's upper bound. Only groups whose children's lower bounds sum
+    above it at all are examined; among those, the heaviest set of non-overlapping periods counts.
+    A missing start or end is open-ended, so it overlaps everything.
+    """
+    j = _with_parent(pkg, "hi").filter(pl.col("lo").is_not_nan())
+    suspects = (
+        j.group_by("parent_figure_id", "measure")
+        .agg(pl.col("lo").sum().alias("total"), pl.col("hi_p").first(), pl.len().alias("n"))
+        .filter((pl.col("n") > 1) & (pl.col("total") > pl.col("hi_p")))
+    )
+    out = []
+    lowest, highest = -(10**9), 10**9
+    for s in suspects.iter_rows(named=True):
+        kids = j.filter((pl.col("parent_figure_id") == s["parent_figure_id"]) & (pl.col("measure") == s["measure"]))
+        rows = [
+            (r["figure_id"],
+             r["start"].toordinal() if r["start"] else lowest,
+             r["end"].toordinal() if r["end"] else highest,
+             r["lo"])
+            for r in kids.iter_rows(named=True)
+        ]
+        total, ids = _best_disjoint(rows)
+        if len(ids) > 1 and total > s["hi_p"]:
+            out.append(error("parts_within_total", FIG, s["parent_figure_id"], "value",
+                             f"parts {', '.join(sorted(ids))} ({s['measure']}, non-overlapping periods) sum to "
+                             f"at least {_fmt(total)}, above this total's {_fmt(s['hi_p'])}"))
+    return out
+
+
+def period_nested(pkg: Package) -> Iterable[Violation]:
+    """A part's period lies within its total's period.
+
+    A reduced-precision start stands for its first day and an end for its last day, so '2024-09'
+    to '2025-09' lies within '2022' to '2025-10'. A missing date is open-ended and never fails.
+    """
+    j = _with_parent(pkg, "start", "end")
+    out = []
+    for r in j.filter(pl.col("start") < pl.col("start_p")).iter_rows(named=True):
+        out.append(error("period_nested", FIG, r["figure_id"], "period_start",
+                         f"starts {r['start']}, before its total {r['parent_figure_id']} ({r['start_p']})"))
+    for r in j.filter(pl.col("end") > pl.col("end_p")).iter_rows(named=True):
+        out.append(error("period_nested", FIG, r["figure_id"], "period_end",
+                         f"ends {r['end']}, after its total {r['parent_figure_id']} ({r['end_p']})"))
+    return out
+
+
+def period_ordered(pkg: Package) -> Iterable[Violation]:
+    """Periods run forwards and end by the time their source was published.
+
+    Figures: period_start (first day) <= period_end (last day), and period_end (its first day)
+    is not after the source's `published` (its last day), when known. Penalties:
+    effective_from <= effective_to on the same reading.
+    """
+    f = figure_frame(pkg)
+    out = []
+    for r in f.filter(pl.col("start") > pl.col("end")).iter_rows(named=True):
+        out.append(error("period_ordered", FIG, r["figure_id"], "period_start,period_end",
+                         f"starts {r['period_start']} after it ends {r['period_end']}"))
+    sources = pkg.frame("sources")
+    if "published" in sources.columns:
+        pub = sources.select("source_id", published_last=_days(sources["published"], "last"),
+                             published=pl.col("published"))
+        late = f.join(pub, on="source_id").filter(pl.col("end_first") > pl.col("published_last"))
+        for r in late.iter_rows(named=True):
+            out.append(error("period_ordered", FIG, r["figure_id"], "period_end",
+                             f"ends {r['period_end']}, after its source was published ({r['published']})"))
+    p = pkg.frame("penalties")
+    if {"effective_from", "effective_to"} <= set(p.columns):
+        keys = pkg.tables["penalties"].keys
+        bad = (_days(p["effective_from"], "first") > _days(p["effective_to"], "last")).arg_true()
+        for i in bad.to_list():
+            out.append(error("period_ordered", "penalties", keys[i], "effective_from,effective_to",
+                             f"effective from {p['effective_from'][i]} after effective to {p['effective_to'][i]}"))
+    return out
+
+
+def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
+    """A count from a fixed start never falls as its end date advances.
+
+    Among figures of one country and measure counted from the same start (same first day), across
+    sources, a figure whose stated end is later than another's end may not have a highest possible
+    value below that one's lowest possible value. A later figure whose end is only our upper bound
+    (period_end_stated false) is not compared, since its real end may be earlier.
+    """
+    group = ["country", "measure", "start"]
+    f = figure_frame(pkg).filter(
+        pl.col("start").is_not_null() & pl.col("end").is_not_null() & pl.col("lo").is_not_nan()
+    )
+    earlier = (
+        f.sort([*group, "end"])
+        .with_columns(best=pl.col("lo").cum_max().over(group))
+        .with_columns(best_id=pl.when(pl.col("lo") == pl.col("best")).then(pl.col("figure_id"))
+                      .forward_fill().over(group))
+        .select(*group, pl.col("end").alias("at"), "best", "best_id", pl.col("period_end").alias("best_end"))
+    )
+    later = (
+        f.filter(pl.col("period_end_stated"))
+        .with_columns(at=(pl.col("end_first") - pl.duration(days=1)))
+        .sort([*group, "at"])
+    )
+    j = later.join_asof(earlier, on="at", by=group, strategy="backward", check_sortedness=False)
+    out = []
+    for r in j.filter(pl.col("hi") < pl.col("best")).iter_rows(named=True):
+        out.append(error("cumulative_nondecreasing", FIG, r["figure_id"], "value,period_end",
+                         f"at most {_fmt(r['hi'])} to {r['period_end']}, below {r['best_id']} "
+                         f"(at least {_fmt(r['best'])} to {r['best_end']}) counted from the same start"))
+    return out
+
+
+def _ancestors(measures: pl.DataFrame) -> dict[str, set[str]]:
+    broader = dict(measures.select("measure", "broader").iter_rows())
+    out = {}
+    for m in broader:
+        seen, cur = set(), broader.get(m)
+        while cur and cur not in seen:
+            seen.add(cur)
+            cur = broader.get(cur)
+        out[m] = seen
+    return out
+
+
+def parent_measure_broader(pkg: Package) -> Iterable[Violation]:
+    """A total measures the same thing as its part, or something wider.
+
+    The parent's measure is the child's, or one of its ancestors along `measures.broader`.
+    """
+    up = _ancestors(pkg.frame("measures"))
+    allowed = pl.DataFrame(
+        [(m, a) for m, anc in up.items() for a in (anc | {m})], schema=["measure", "measure_p"], orient="row"
+    )
+    j = _with_parent(pkg, "measure").join(allowed, on=["measure", "measure_p"], how="anti")
+    return [
+        error("parent_measure_broader", FIG, r["figure_id"], "measure,parent_figure_id",
+              f"measure {r['measure']} is not within its total's measure {r['measure_p']}")
+        for r in j.iter_rows(named=True)
+    ]
+
+
+def parent_chain_acyclic(pkg: Package) -> Iterable[Violation]:
+    """Following parents from any figure ends at a figure without one: no cycles.
+
+    Each figure on a cycle is reported once (pointer doubling, linear in rows times log rows).
+    """
+    f = pkg.frame(FIG)
+    ids = f["figure_id"].to_numpy()
+    index = {k: i for i, k in enumerate(ids)}
+    parent = np.array([index.get(p, -1) if p is not None else -1 for p in f["parent_figure_id"].to_list()],
+                      dtype=np.int64)
+    n = len(parent)
+    if n == 0:
+        return []
+    jump = parent.copy()
+    for _ in range(max(1, int(np.ceil(np.log2(n))) + 1)):
+        safe = np.where(jump >= 0, jump, 0)
+        jump = np.where(jump >= 0, jump[safe], -1)
+    on_cycle = np.unique(jump[jump >= 0])
+    return [
+        error("parent_chain_acyclic", FIG, ids[i], "parent_figure_id",
+              f"its chain of parents returns to itself (through {f['parent_figure_id'][int(i)]})")
+        for i in on_cycle
+    ]
+
+
+def claim_unique(pkg: Package) -> Iterable[Violation]:
+    """A claim is recorded once: no two figures share source, country, measure, period and value.
+
+    The first row in key order stands; each later duplicate is reported, naming the first.
+    """
+    key = ["source_id", "country", "measure", "period_start", "period_end", "value"]
+    f = pkg.frame(FIG).sort("figure_id").with_columns(first=pl.col("figure_id").first().over(key, order_by=None))
+    dup = f.filter(pl.col("figure_id") != pl.col("first"))
+    return [
+        error("claim_unique", FIG, r["figure_id"], ",".join(key), f"repeats the claim of {r['first']}")
+        for r in dup.iter_rows(named=True)
+    ]
+
+
+def penalty_terms_ordered(pkg: Package) -> Iterable[Violation]:
+    """A penalty's shortest term is not longer than its longest: min_years <= max_years.
+
+    (0 <= each term is the schema's minimum, reported by rows_match_schema.)
+    """
+    p = pkg.frame("penalties")
+    if p.is_empty():
+        return []
+    keys = pkg.tables["penalties"].keys
+    bad = (p["min_years"] > p["max_years"]).arg_true()
+    return [
+        error("penalty_terms_ordered", "penalties", keys[i], "min_years,max_years",
+              f"min_years {p['min_years'][i]:g} is above max_years {p['max_years'][i]:g}")
+        for i in bad.to_list()
+    ]
+
+
+TEXT_COLUMNS = {"figures": "excerpt", "penalties": "excerpt", "quotes": "text"}
+
+
+def source_texts(pkg: Package) -> dict[str, str]:
+    """Source texts by source_id, found by their SHA-256 among the files of the sources folder."""
+    if "texts" not in pkg.cache:
+        folder = Path(pkg.sources_dir)
+        by_hash = {}
+        for file in sorted(folder.iterdir()):
+            if file.is_file():
+                by_hash[hashlib.sha256(file.read_bytes()).hexdigest()] = file
+        texts = {}
+        for sid, sha in pkg.frame("sources").select("source_id", "sha256").iter_rows():
+            if sha in by_hash:
+                texts[sid] = by_hash[sha].read_text(encoding="utf-8")
+        pkg.cache["texts"] = texts
+    return pkg.cache["texts"]
+
+
+def excerpt_verbatim(pkg: Package) -> Iterable[Violation]:
+    """Every excerpt and quote is a verbatim substring of its source text.
+
+    Source texts are found by `sources.sha256` in the folder given as --sources; without it the
+    rule is skipped and the rows it could not check are counted. A source whose text is not in
+    the folder is an error on that source.
+    """
+    rows = sum(pkg.frame(t).height for t in TEXT_COLUMNS)
+    if pkg.sources_dir is None:
+        raise RuleSkipped("no sources folder given (--sources DIR)", rows)
+    if not Path(pkg.sources_dir).is_dir():
+        raise RuleSkipped(f"sources folder {pkg.sources_dir} not found", rows)
+    texts = source_texts(pkg)
+    out = [
+        error("excerpt_verbatim", "sources", sid, "sha256", f"no file in {pkg.sources_dir} has this SHA-256")
+        for sid in pkg.frame("sources")["source_id"].to_list()
+        if sid not in texts
+    ]
+    lookup = pl.DataFrame({"source_id": list(texts), "_text": list(texts.values())}, schema={
+        "source_id": pl.String, "_text": pl.String})
+    for name, col in TEXT_COLUMNS.items():
+        t = pkg.frame(name)
+        if t.is_empty():
+            continue
+        keys = pkg.tables[name].keys
+        j = t.select("source_id", col).with_row_index("_i").join(lookup, on="source_id", how="inner")
+        bad = j.filter(pl.col(col).is_not_null() & ~pl.col("_text").str.contains(pl.col(col), literal=True))
+        for i, sid, text in bad.select("_i", "source_id", col).iter_rows():
+            out.append(error("excerpt_verbatim", name, keys[i], col,
+                             f"not found verbatim in {sid}: '{text[:60]}'"))
+    return out
+
+
+def value_readable(pkg: Package) -> Iterable[Violation]:
+    """Each figure's value can be read in its excerpt, and each penalty's terms in its excerpt.
+
+    `value_text` must occur in the excerpt and read as `value` (validate.readable.parse_number:
+    '235,000', '202 997', 'one in three', 'tenfold', '10%', '60 тисяч'); ratios to six decimals.
+    A penalty's min_years and max_years must each be a number written in its excerpt.
+    """
+    out = []
+    f = pkg.frame(FIG)
+    if not f.is_empty():
+        keys = pkg.tables[FIG].keys
+        present = f.select(pl.col("excerpt").str.contains(pl.col("value_text"), literal=True)).to_series()
+        simple = f["value_text"].str.replace_all(",", "").str.contains(r"^\d+(\.\d+)?$")
+        fast = f["value_text"].str.replace_all(",", "").cast(pl.Float64, strict=False)
+        for i, (text, value, ok) in enumerate(zip(f["value_text"], f["value"], present, strict=True)):
+            if text is None or value is None:
+                continue
+            if not ok:
+                out.append(error("value_readable", FIG, keys[i], "value_text,excerpt",
+                                 f"'{text}' does not occur in the excerpt"))
+                continue
+            stated = fast[i] if simple[i] else parse_number(text)
+            if not same_number(stated, value):
+                got = "cannot be read as a number" if stated is None else f"reads as {stated:g}"
+                out.append(error("value_readable", FIG, keys[i], "value,value_text",
+                                 f"'{text}' {got}, not {value:g}"))
+    p = pkg.frame("penalties")
+    if not p.is_empty():
+        keys = pkg.tables["penalties"].keys
+        for i, row in enumerate(p.select("excerpt", "min_years", "max_years").iter_rows()):
+            written = numbers_in(row[0] or "")
+            for col, term in zip(("min_years", "max_years"), row[1:], strict=True):
+                if term is not None and term not in written:
+                    out.append(error("value_readable", "penalties", keys[i], col,
+                                     f"{col} {term:g} is not a number written in the excerpt"))
+    return out
+
+
+def parent_basis_stated(pkg: Package) -> Iterable[Violation]:
+    """A figure is part of another only where its own excerpt says so.
+
+    parent_figure_id and parent_basis come together; the basis ('including', 'alone') occurs in
+    the excerpt; the parent is stated by the same source.
+    """
+    f = pkg.frame(FIG)
+    out = []
+    keys = pkg.tables[FIG].keys if FIG in pkg.tables else None
+    has_parent, has_basis = f["parent_figure_id"].is_not_null(), f["parent_basis"].is_not_null()
+    for i in (has_parent & ~has_basis).arg_true().to_list():
+        out.append(error("parent_basis_stated", FIG, keys[i], "parent_basis", "has a parent but no parent_basis"))
+    for i in (~has_parent & has_basis).arg_true().to_list():
+        out.append(error("parent_basis_stated", FIG, keys[i], "parent_figure_id", "has a parent_basis but no parent"))
+    both = f.with_row_index("_i").filter(has_parent & has_basis)
+    missing = both.filter(~pl.col("excerpt").str.contains(pl.col("parent_basis"), literal=True))
+    for i, basis in missing.select("_i", "parent_basis").iter_rows():
+        out.append(error("parent_basis_stated", FIG, keys[i], "parent_basis", f"'{basis}' does not occur in the excerpt"))
+    other = _with_parent(pkg, "source_id").filter(pl.col("source_id") != pl.col("source_id_p"))
+    for r in other.iter_rows(named=True):
+        out.append(error("parent_basis_stated", FIG, r["figure_id"], "parent_figure_id",
+                         f"its total {r['parent_figure_id']} is from another source ({r['source_id_p']})"))
+    return out
+
+
+def unit_matches_measure(pkg: Package) -> Iterable[Violation]:
+    """A figure is stated in its measure's unit."""
+    m = pkg.frame("measures").select("measure", pl.col("unit").alias("unit_m"))
+    j = pkg.frame(FIG).join(m, on="measure", how="inner").filter(pl.col("unit") != pl.col("unit_m"))
+    return [
+        error("unit_matches_measure", FIG, r["figure_id"], "unit",
+              f"unit {r['unit']}, but measure {r['measure']} is counted in {r['unit_m']}")
+        for r in j.iter_rows(named=True)
+    ]
+
+
+def package_intact(pkg: Package) -> Iterable[Violation]:
+    """The files are the ones the descriptor describes.
+
+    Each resource's bytes and SHA-256 match datapackage.json; each schema is
+    schemas/<resource>.schema.json; every file in data/ is a described resource.
+    """
+    out = []
+    described = set()
+    for res in pkg.descriptor["resources"]:
+        name = res["name"]
+        table = pkg.tables[name]
+        described.add(Path(table.path).as_posix())
+        algo, _, want = str(res.get("hash", "")).rpartition(":")
+        got = hashlib.new(algo or "md5", table.raw).hexdigest()
+        if got != want:
+            out.append(error("package_intact", name, "", "hash", f"{table.path}: {algo or 'md5'} is {got}, "
+                             f"the descriptor says {want or 'nothing'} (run `nox -s stamp` after editing data)"))
+        if res.get("bytes") != len(table.raw):
+            out.append(error("package_intact", name, "", "bytes",
+                             f"{table.path}: {len(table.raw)} bytes, the descriptor says {res.get('bytes')}"))
+        if res.get("schema") != f"schemas/{name}.schema.json":
+            out.append(error("package_intact", name, "", "schema",
+                             f"schema is {res.get('schema')!r}, expected 'schemas/{name}.schema.json'"))
+    data = pkg.base / "data"
+    if data.is_dir():
+        for file in sorted(data.rglob("*")):
+            rel = file.relative_to(pkg.base).as_posix()
+            if file.is_file() and rel not in described:
+                out.append(error("package_intact", "", "", "", f"{rel}: in data/ but not a resource in the descriptor"))
+    return out
+
+
+def no_spreadsheet_formula(pkg: Package) -> Iterable[Violation]:
+    """No text cell starts with '=', '+', '-' or '@', which a spreadsheet would run as a formula."""
+    out = []
+    for name, table in pkg.tables.items():
+        for col, dtype in table.frame.schema.items():
+            if dtype != pl.String:
+                continue
+            bad = table.frame[col].str.contains(r"^[=+\-@]").fill_null(False).arg_true()
+            for i in bad.to_list():
+                out.append(error("no_spreadsheet_formula", name, table.keys[i], col,
+                                 f"starts with '{table.frame[col][i][0]}'; reword or move the character"))
+    return out
+
+
+def claims_agree(pkg: Package) -> Iterable[Violation]:
+    """Sources that count the same thing over the same period give the same number (a warning).
+
+    Figures of one country, measure, period_start and period_end from two or more sources with
+    different values are listed, so that a reader sees where sources disagree.
+    """
+    key = ["country", "measure", "period_start", "period_end"]
+    f = pkg.frame(FIG).filter(pl.col("value").is_not_null())
+    groups = f.group_by(key).agg(
+        pl.col("source_id").n_unique().alias("n_sources"),
+        pl.col("value").n_unique().alias("n_values"),
+        pl.format("{} ({})", pl.col("value"), pl.col("figure_id")).sort().alias("claims"),
+    ).filter((pl.col("n_sources") > 1) & (pl.col("n_values") > 1))
+    j = f.join(groups, on=key, how="inner", nulls_equal=True)
+    return [
+        warning("claims_agree", FIG, r["figure_id"], "value",
+                f"sources disagree on {r['measure']} {r['period_start'] or '?'}..{r['period_end'] or '?'}: "
+                + "; ".join(c for c in r["claims"] if not c.endswith(f"({r['figure_id']})")))
+        for r in j.sort("figure_id").iter_rows(named=True)
+    ]
+
+
+RULES = (
+    csv_well_formed,
+    rows_match_schema,
+    foreign_keys_resolve,
+    package_intact,
+    no_spreadsheet_formula,
+    subset_within_total,
+    parts_within_total,
+    period_nested,
+    period_ordered,
+    cumulative_nondecreasing,
+    parent_measure_broader,
+    parent_chain_acyclic,
+    parent_basis_stated,
+    unit_matches_measure,
+    claim_unique,
+    penalty_terms_ordered,
+    excerpt_verbatim,
+    value_readable,
+    claims_agree,
+)

@@ -1,0 +1,111 @@
+"""Shared fixtures: the sources folder option, and small packages built from the real schemas."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import desertion_data as dd
+from validate.stamp import dump, stamp_resource
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE_TEXT = "A test source. They counted 10 cases. There were 10 cases, including 4 desertions, and 5 alone. Nearly 20 more."
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--sources",
+        default=os.environ.get("DESERTION_SOURCES"),
+        help="folder of source texts (found by SHA-256); default $DESERTION_SOURCES",
+    )
+
+
+@pytest.fixture(scope="session")
+def sources_dir(request: pytest.FixtureRequest) -> Path:
+    """The real source texts; tests that need them are skipped, with a count, without them."""
+    folder = request.config.getoption("--sources")
+    if not folder or not Path(folder).is_dir():
+        rows = sum(len(dd.load(t)) for t in ("figures", "penalties", "quotes"))
+        pytest.skip(f"no sources folder (--sources DIR or $DESERTION_SOURCES): {rows} excerpts and quotes unchecked")
+    return Path(folder)
+
+
+def row(table: str, **values: object) -> dict[str, str]:
+    """A row of a table with every schema column, empty unless given."""
+    cols = [f["name"] for f in dd.schema(table)["fields"]]
+    unknown = set(values) - set(cols)
+    assert not unknown, f"not columns of {table}: {unknown}"
+    return {c: "" if values.get(c) is None else str(values.get(c)) for c in cols}
+
+
+def fig(figure_id: str, value: float | str = 10, **kw: object) -> dict[str, str]:
+    """A valid figure row: UA AWOL cases, exact, 2022..2023 as stated, its excerpt stating the value."""
+    text = kw.pop("value_text", None) or (f"{value:g}" if isinstance(value, float) else str(value))
+    basis = kw.get("parent_basis") or ""
+    defaults = dict(
+        source_id="s1", country="UA", measure="awol_cases", unit="cases", qualifier="exact",
+        period_start="2022", period_end="2023", period_end_stated="true",
+        excerpt=f"They counted {text} cases {basis}".strip() + ".",
+    )
+    return row("figures", figure_id=figure_id, value=value, value_text=text, **{**defaults, **kw})
+
+
+def measure(name: str, broader: str = "", unit: str = "cases") -> dict[str, str]:
+    return row("measures", measure=name, label=name, definition=f"{name} (test)", unit=unit, broader=broader)
+
+
+MEASURES = [
+    measure("absence_cases"),
+    measure("awol_cases", "absence_cases"),
+    measure("desertion_cases", "absence_cases"),
+    measure("territory_occupied", unit="km2"),
+]
+
+
+def write_csv(path: Path, table: str, rows: list[dict[str, str]]) -> None:
+    cols = [f["name"] for f in dd.schema(table)["fields"]]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, cols, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def make_package(tmp_path: Path):
+    """Build a package in tmp_path from the real schemas and given rows; returns datapackage.json.
+
+    Unlisted tables get minimal valid rows. The source 's1' has the text SOURCE_TEXT, stored in
+    tmp_path/'sources' under its SHA-256 (the folder to pass as --sources).
+    """
+
+    def build(**tables: list[dict[str, str]]) -> Path:
+        base = tmp_path / "pkg"
+        shutil.rmtree(base, ignore_errors=True)
+        (base / "data").mkdir(parents=True)
+        shutil.copytree(ROOT / "schemas", base / "schemas")
+        texts = tmp_path / "sources"
+        texts.mkdir(exist_ok=True)
+        (texts / "s1.txt").write_text(SOURCE_TEXT, encoding="utf-8")
+        sha = hashlib.sha256(SOURCE_TEXT.encode()).hexdigest()
+        defaults = {
+            "sources": [row("sources", source_id="s1", url="https://example.org/s1", language="en",
+                            origin="core-article", file="s1.txt", sha256=sha, published="2025-09-15")],
+            "measures": MEASURES,
+            "figures": [fig("s1-f01")],
+            "penalties": [],
+            "quotes": [],
+        }
+        desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+        for res in desc["resources"]:
+            write_csv(base / res["path"], res["name"], tables.get(res["name"], defaults[res["name"]]))
+        desc["resources"] = [stamp_resource(base, res) for res in desc["resources"]]
+        (base / "datapackage.json").write_text(dump(desc), encoding="utf-8")
+        return base / "datapackage.json"
+
+    return build
