@@ -76,36 +76,37 @@ def write_csv(path: Path, table: str, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-@pytest.fixture
-def make_package(tmp_path: Path):
-    """Build a package in tmp_path from the real schemas and given rows; returns datapackage.json.
+def build_package(tmp: Path, **tables: list[dict[str, str]]) -> Path:
+    """Build a package in tmp/'pkg' from the real schemas and given rows; returns datapackage.json.
 
     Unlisted tables get minimal valid rows. The source 's1' has the text SOURCE_TEXT, stored in
-    tmp_path/'sources' under its SHA-256 (the folder to pass as --sources).
+    tmp/'sources' (the folder to pass as --sources).
     """
+    base = tmp / "pkg"
+    shutil.rmtree(base, ignore_errors=True)
+    (base / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "schemas", base / "schemas")
+    texts = tmp / "sources"
+    texts.mkdir(exist_ok=True)
+    (texts / "s1.txt").write_text(SOURCE_TEXT, encoding="utf-8")
+    sha = hashlib.sha256(SOURCE_TEXT.encode()).hexdigest()
+    defaults = {
+        "sources": [row("sources", source_id="s1", url="https://example.org/s1", language="en",
+                        origin="core-article", file="s1.txt", sha256=sha, published="2025-09-15")],
+        "measures": MEASURES,
+        "figures": [fig("s1-f01")],
+        "penalties": [],
+        "quotes": [],
+    }
+    desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    for res in desc["resources"]:
+        write_csv(base / res["path"], res["name"], tables.get(res["name"], defaults[res["name"]]))
+    desc["resources"] = [stamp_resource(base, res) for res in desc["resources"]]
+    (base / "datapackage.json").write_text(dump(desc), encoding="utf-8")
+    return base / "datapackage.json"
 
-    def build(**tables: list[dict[str, str]]) -> Path:
-        base = tmp_path / "pkg"
-        shutil.rmtree(base, ignore_errors=True)
-        (base / "data").mkdir(parents=True)
-        shutil.copytree(ROOT / "schemas", base / "schemas")
-        texts = tmp_path / "sources"
-        texts.mkdir(exist_ok=True)
-        (texts / "s1.txt").write_text(SOURCE_TEXT, encoding="utf-8")
-        sha = hashlib.sha256(SOURCE_TEXT.encode()).hexdigest()
-        defaults = {
-            "sources": [row("sources", source_id="s1", url="https://example.org/s1", language="en",
-                            origin="core-article", file="s1.txt", sha256=sha, published="2025-09-15")],
-            "measures": MEASURES,
-            "figures": [fig("s1-f01")],
-            "penalties": [],
-            "quotes": [],
-        }
-        desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
-        for res in desc["resources"]:
-            write_csv(base / res["path"], res["name"], tables.get(res["name"], defaults[res["name"]]))
-        desc["resources"] = [stamp_resource(base, res) for res in desc["resources"]]
-        (base / "datapackage.json").write_text(dump(desc), encoding="utf-8")
-        return base / "datapackage.json"
 
-    return build
+@pytest.fixture
+def make_package(tmp_path: Path):
+    """build_package in this test's tmp_path."""
+    return lambda **tables: build_package(tmp_path, **tables)

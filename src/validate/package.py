@@ -168,9 +168,14 @@ def read_table(name: str, rel: str, file: Path, schema: dict[str, Any]) -> tuple
                 raise InputError(f"{rel}: line {_line_of(raw, bad.start)}: not valid UTF-8 "
                                  f"(byte {bad.start})") from None
         raise InputError(f"{rel}: cannot be parsed as CSV: {exc}") from None
+    cursor = 0
     for number, text in bad_rows:
         cells = next(csv.reader([text]), [])
         key = ",".join(cells[header.index(k)] for k in key_names if k in header and header.index(k) < len(cells))
+        at = body.find(text.encode("utf-8"), cursor)  # pyarrow gives no line number: find the row's text
+        if number is None and at >= 0:
+            cursor = at + 1
+            number = _line_of(body, at)
         where = f"line {number}" if number is not None else "a row"
         problems.append(
             error(READ_RULE, name, key, "", f"{rel}: {where}: {len(cells)} cells where the header has {len(header)}")
