@@ -15,7 +15,10 @@ import desertion_data as dd
 from validate.stamp import dump, stamp_resource
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE_TEXT = "A test source. They counted 10 cases. There were 10 cases, including 4 desertions, and 5 alone. Nearly 20 more."
+SOURCE_TEXT = (
+    "A test source. They counted 10 cases. "
+    "There were 10 cases, including 4 desertions, and 5 alone. Nearly 20 more."
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -32,7 +35,9 @@ def sources_dir(request: pytest.FixtureRequest) -> Path:
     folder = request.config.getoption("--sources")
     if not folder or not Path(folder).is_dir():
         rows = sum(len(dd.load(t)) for t in ("figures", "penalties", "quotes"))
-        pytest.skip(f"no sources folder (--sources DIR or $DESERTION_SOURCES): {rows} excerpts and quotes unchecked")
+        pytest.skip(
+            f"no sources folder (--sources DIR or $DESERTION_SOURCES): {rows} excerpts and quotes unchecked"
+        )
     return Path(folder)
 
 
@@ -49,8 +54,14 @@ def fig(figure_id: str, value: float | str = 10, **kw: object) -> dict[str, str]
     text = kw.pop("value_text", None) or (f"{value:g}" if isinstance(value, float) else str(value))
     basis = kw.get("parent_basis") or ""
     defaults = dict(
-        source_id="s1", country="UA", measure="awol_cases", unit="cases", qualifier="exact",
-        period_start="2022", period_end="2023", period_end_stated="true",
+        source_id="s1",
+        country="UA",
+        measure="awol_cases",
+        unit="cases",
+        qualifier="exact",
+        period_start="2022",
+        period_end="2023",
+        period_end_stated="true",
         excerpt=f"They counted {text} cases {basis}".strip() + ".",
     )
     return row("figures", figure_id=figure_id, value=value, value_text=text, **{**defaults, **kw})
@@ -91,8 +102,18 @@ def build_package(tmp: Path, **tables: list[dict[str, str]]) -> Path:
     (texts / "s1.txt").write_text(SOURCE_TEXT, encoding="utf-8")
     sha = hashlib.sha256(SOURCE_TEXT.encode()).hexdigest()
     defaults = {
-        "sources": [row("sources", source_id="s1", url="https://example.org/s1", language="en",
-                        origin="core-article", file="s1.txt", sha256=sha, published="2025-09-15")],
+        "sources": [
+            row(
+                "sources",
+                source_id="s1",
+                url="https://example.org/s1",
+                language="en",
+                origin="core-article",
+                file="s1.txt",
+                sha256=sha,
+                published="2025-09-15",
+            )
+        ],
         "measures": MEASURES,
         "figures": [fig("s1-f01")],
         "penalties": [],

@@ -11,7 +11,8 @@ from validate.intervals import FACTORS
 
 QUALIFIERS = st.sampled_from(sorted(FACTORS))
 VALUES = st.integers(min_value=0, max_value=10**7).map(float) | st.floats(
-    min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False)
+    min_value=0, max_value=1e7, allow_nan=False, allow_infinity=False
+)
 
 
 @st.composite

@@ -9,14 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import fig
 
 FIGURES = "data/figures.csv"
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "validate", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "validate", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def snapshot(base: Path) -> dict[str, bytes]:
@@ -33,18 +35,38 @@ CASES = {
     # name: (change to figures.csv bytes, exit code, words the message must contain)
     "missing file": (None, 2, ["figures.csv", "file not found"]),
     "empty file": (lambda b: b"", 2, ["figures.csv", "empty file"]),
-    "bad utf-8": (lambda b: b.replace(b"They counted", b"They \xff counted", 1), 2, ["figures.csv", "line 2",
-                                                                                    "not valid UTF-8"]),
+    "bad utf-8": (
+        lambda b: b.replace(b"They counted", b"They \xff counted", 1),
+        2,
+        ["figures.csv", "line 2", "not valid UTF-8"],
+    ),
     "byte-order mark": (lambda b: b"\xef\xbb\xbf" + b, 1, ["figures.csv", "line 1", "byte-order mark"]),
     "crlf": (lambda b: b.replace(b"\n", b"\r\n"), 1, ["figures.csv", "line 1", "CRLF"]),
-    "too many cells": (lambda b: b.rstrip(b"\n") + b",extra\n", 1, ["figures.csv", "line 2", "20 cells", "s1-f01"]),
-    "too few cells": (lambda b: b.rstrip(b"\n") + b"\ns1-f09,s1\n", 1, ["figures.csv", "line 3", "2 cells", "s1-f09"]),
-    "unknown column": (lambda b: b.replace(b",notes\n", b",notes,colour\n", 1).replace(b"\n", b"\n", 1), 1,
-                       ["figures.csv", "colour", "unknown column"]),
-    "non-numeric number": (lambda b: b.replace(b",10,10,", b",ten,10,", 1), 1, ["figures.csv", "s1-f01", "value",
-                                                                              "'ten' is not a valid number"]),
-    "impossible date": (lambda b: b.replace(b",2022,2023,", b",2025-13-01,2023,", 1), 1,
-                        ["figures.csv", "s1-f01", "period_start", "2025-13-01"]),
+    "too many cells": (
+        lambda b: b.rstrip(b"\n") + b",extra\n",
+        1,
+        ["figures.csv", "line 2", "20 cells", "s1-f01"],
+    ),
+    "too few cells": (
+        lambda b: b.rstrip(b"\n") + b"\ns1-f09,s1\n",
+        1,
+        ["figures.csv", "line 3", "2 cells", "s1-f09"],
+    ),
+    "unknown column": (
+        lambda b: b.replace(b",notes\n", b",notes,colour\n", 1).replace(b"\n", b"\n", 1),
+        1,
+        ["figures.csv", "colour", "unknown column"],
+    ),
+    "non-numeric number": (
+        lambda b: b.replace(b",10,10,", b",ten,10,", 1),
+        1,
+        ["figures.csv", "s1-f01", "value", "'ten' is not a valid number"],
+    ),
+    "impossible date": (
+        lambda b: b.replace(b",2022,2023,", b",2025-13-01,2023,", 1),
+        1,
+        ["figures.csv", "s1-f01", "period_start", "2025-13-01"],
+    ),
 }
 
 
@@ -65,7 +87,9 @@ def test_bad_input_is_reported_cleanly(case, make_package):
         assert word in shown, (word, shown)
     if code == 1:  # the violations are a JSON array of objects with exactly the report's keys
         rows = json.loads(result.stdout)
-        assert rows and all(list(r) == ["severity", "rule", "resource", "key", "fields", "message"] for r in rows)
+        assert rows and all(
+            list(r) == ["severity", "rule", "resource", "key", "fields", "message"] for r in rows
+        )
     assert snapshot(path.parent) == before, "validation wrote to the package"
 
 
@@ -90,8 +114,9 @@ def test_wrong_option_exits_2(make_package):
 
 
 def test_text_report_has_summary_line_and_exit_1(make_package):
-    path = make_package(figures=[fig("s1-f01", 100), fig("s1-f02", 150, parent_figure_id="s1-f01",
-                                                          parent_basis="including")])
+    path = make_package(
+        figures=[fig("s1-f01", 100), fig("s1-f02", 150, parent_figure_id="s1-f01", parent_basis="including")]
+    )
     result = cli(path)
     assert result.returncode == 1
     assert "subset_within_total" in result.stdout
@@ -99,8 +124,12 @@ def test_text_report_has_summary_line_and_exit_1(make_package):
 
 
 def test_warnings_alone_exit_0(make_package):
-    path = make_package(figures=[fig("s1-f01", 100), fig("s1-f02", 95, qualifier="approximately",
-                                                          parent_figure_id="s1-f01", parent_basis="including")])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100),
+            fig("s1-f02", 95, qualifier="approximately", parent_figure_id="s1-f01", parent_basis="including"),
+        ]
+    )
     result = cli(path)
     assert result.returncode == 0, result.stdout
     assert "0 error(s), 1 warning(s)" in result.stdout

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import build_package, fig
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import QUALIFIERS, VALUES, first_day, last_day, periods, reduced_dates
 
 import validate
+from conftest import build_package, fig
 from desertion_data import _read
+from strategies import QUALIFIERS, VALUES, first_day, last_day, periods, reduced_dates
 from validate.intervals import ESTIMATE_TOLERANCE, TOLERANCE, bounds
 from validate.readable import parse_number
 
@@ -43,7 +43,11 @@ def test_bounds_are_ordered_and_contain_the_stated_value_unless_open(value, qual
     ("qualifier", "low", "high"),
     [
         ("exact", Fraction(1), Fraction(1)),
-        ("approximately", 1 - Fraction(TOLERANCE).limit_denominator(), 1 + Fraction(TOLERANCE).limit_denominator()),
+        (
+            "approximately",
+            1 - Fraction(TOLERANCE).limit_denominator(),
+            1 + Fraction(TOLERANCE).limit_denominator(),
+        ),
         ("nearly", 1 - Fraction(TOLERANCE).limit_denominator(), Fraction(1)),
         ("up_to", Fraction(0), Fraction(1)),
         ("estimate", 1 - Fraction(ESTIMATE_TOLERANCE), 1 + Fraction(ESTIMATE_TOLERANCE)),
@@ -93,11 +97,21 @@ def _errors(path: Path, rule: str) -> set[str]:
 @given(VALUES, QUALIFIERS, VALUES, QUALIFIERS)
 def test_subset_within_total_fires_exactly_when_part_must_exceed(child, cq, parent, pq):
     with tempfile.TemporaryDirectory() as tmp:
-        path = build_package(Path(tmp), figures=[
-            fig("s1-f01", parent, qualifier=pq, value_text="x", excerpt="x"),
-            fig("s1-f02", child, qualifier=cq, value_text="x", excerpt="x including",
-                parent_figure_id="s1-f01", parent_basis="including"),
-        ])
+        path = build_package(
+            Path(tmp),
+            figures=[
+                fig("s1-f01", parent, qualifier=pq, value_text="x", excerpt="x"),
+                fig(
+                    "s1-f02",
+                    child,
+                    qualifier=cq,
+                    value_text="x",
+                    excerpt="x including",
+                    parent_figure_id="s1-f01",
+                    parent_basis="including",
+                ),
+            ],
+        )
         broken = one(child, cq)[0] > one(parent, pq)[1]
         assert _errors(path, "subset_within_total") == ({"s1-f02"} if broken else set())
 
@@ -106,26 +120,62 @@ def test_subset_within_total_fires_exactly_when_part_must_exceed(child, cq, pare
 @given(periods(), periods())
 def test_period_nested_fires_exactly_when_child_leaves_parent(child, parent):
     with tempfile.TemporaryDirectory() as tmp:
-        path = build_package(Path(tmp), figures=[
-            fig("s1-f01", 100, period_start=parent[0], period_end=parent[1]),
-            fig("s1-f02", 1, period_start=child[0], period_end=child[1], parent_figure_id="s1-f01",
-                parent_basis="including"),
-        ])
+        path = build_package(
+            Path(tmp),
+            figures=[
+                fig("s1-f01", 100, period_start=parent[0], period_end=parent[1]),
+                fig(
+                    "s1-f02",
+                    1,
+                    period_start=child[0],
+                    period_end=child[1],
+                    parent_figure_id="s1-f01",
+                    parent_basis="including",
+                ),
+            ],
+        )
         broken = first_day(child[0]) < first_day(parent[0]) or last_day(child[1]) > last_day(parent[1])
         assert _errors(path, "period_nested") == ({"s1-f02"} if broken else set())
 
 
 @RULE_SETTINGS
-@given(VALUES, QUALIFIERS, VALUES, QUALIFIERS, reduced_dates(2022, 2026), reduced_dates(2022, 2026), st.booleans())
+@given(
+    VALUES,
+    QUALIFIERS,
+    VALUES,
+    QUALIFIERS,
+    reduced_dates(2022, 2026),
+    reduced_dates(2022, 2026),
+    st.booleans(),
+)
 def test_cumulative_fires_exactly_when_a_later_count_must_be_lower(v1, q1, v2, q2, end1, end2, stated):
     with tempfile.TemporaryDirectory() as tmp:
-        path = build_package(Path(tmp), figures=[
-            fig("s1-f01", v1, qualifier=q1, period_start="2022", period_end=end1, value_text="x", excerpt="x"),
-            fig("s1-f02", v2, qualifier=q2, period_start="2022", period_end=end2, value_text="x", excerpt="x",
-                period_end_stated="true" if stated else "false"),
-        ])
+        path = build_package(
+            Path(tmp),
+            figures=[
+                fig(
+                    "s1-f01",
+                    v1,
+                    qualifier=q1,
+                    period_start="2022",
+                    period_end=end1,
+                    value_text="x",
+                    excerpt="x",
+                ),
+                fig(
+                    "s1-f02",
+                    v2,
+                    qualifier=q2,
+                    period_start="2022",
+                    period_end=end2,
+                    value_text="x",
+                    excerpt="x",
+                    period_end_stated="true" if stated else "false",
+                ),
+            ],
+        )
         expected = set()
-        for (a, va, qa, ea), (b, vb, qb, eb, sb) in (
+        for (_a, va, qa, ea), (b, vb, qb, eb, sb) in (
             (("s1-f01", v1, q1, end1), ("s1-f02", v2, q2, end2, stated)),
             (("s1-f02", v2, q2, end2), ("s1-f01", v1, q1, end1, True)),
         ):

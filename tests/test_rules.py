@@ -7,9 +7,9 @@ import hashlib
 import json
 
 import pytest
-from conftest import SOURCE_TEXT, fig, measure, row
 
 import validate
+from conftest import SOURCE_TEXT, fig, measure, row
 from validate.rules import RULES
 
 
@@ -32,56 +32,120 @@ def test_minimal_fixture_is_clean(make_package, tmp_path):
 
 def test_subset_within_total(make_package):
     """A part whose lowest value exceeds its total's highest is an error; one that only might, a warning."""
-    path = make_package(figures=[
-        fig("s1-f01", 100),
-        fig("s1-f02", 150, parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f03", 95, qualifier="approximately", parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f04", 50, parent_figure_id="s1-f01", parent_basis="including"),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100),
+            fig("s1-f02", 150, parent_figure_id="s1-f01", parent_basis="including"),
+            fig("s1-f03", 95, qualifier="approximately", parent_figure_id="s1-f01", parent_basis="including"),
+            fig("s1-f04", 50, parent_figure_id="s1-f01", parent_basis="including"),
+        ]
+    )
     assert found(path, "subset_within_total") == {("subset_within_total", "s1-f02")}
     assert found(path, "subset_within_total", "warning") == {("subset_within_total", "s1-f03")}
 
 
 def test_subset_within_total_needs_same_unit_and_country(make_package):
-    path = make_package(figures=[
-        fig("s1-f01", 100),
-        fig("s1-f02", 5, country="RU", parent_figure_id="s1-f01", parent_basis="including"),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100),
+            fig("s1-f02", 5, country="RU", parent_figure_id="s1-f01", parent_basis="including"),
+        ]
+    )
     assert found(path, "subset_within_total") == {("subset_within_total", "s1-f02")}
 
 
 def test_more_than_is_open(make_package):
     """'more than 100' cannot be part of exactly 100, though 'at least 100' can."""
-    path = make_package(figures=[
-        fig("s1-f01", 100, measure="absence_cases"),
-        fig("s1-f02", 100, qualifier="more_than", parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f03", 100, qualifier="at_least", measure="desertion_cases", parent_figure_id="s1-f01",
-            parent_basis="including"),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100, measure="absence_cases"),
+            fig("s1-f02", 100, qualifier="more_than", parent_figure_id="s1-f01", parent_basis="including"),
+            fig(
+                "s1-f03",
+                100,
+                qualifier="at_least",
+                measure="desertion_cases",
+                parent_figure_id="s1-f01",
+                parent_basis="including",
+            ),
+        ]
+    )
     assert found(path, "subset_within_total") == {("subset_within_total", "s1-f02")}
 
 
 def test_parts_within_total(make_package):
     """Disjoint parts summing above the total are reported on the total; overlapping parts are not summed."""
-    path = make_package(figures=[
-        fig("s1-f01", 100, period_start="2022", period_end="2024"),
-        fig("s1-f02", 60, period_start="2022", period_end="2022", parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f03", 60, period_start="2023", period_end="2023", parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f10", 100, period_start="2022", period_end="2024"),
-        fig("s1-f11", 60, period_start="2022", period_end="2023", parent_figure_id="s1-f10", parent_basis="including"),
-        fig("s1-f12", 60, period_start="2023", period_end="2024", parent_figure_id="s1-f10", parent_basis="including"),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100, period_start="2022", period_end="2024"),
+            fig(
+                "s1-f02",
+                60,
+                period_start="2022",
+                period_end="2022",
+                parent_figure_id="s1-f01",
+                parent_basis="including",
+            ),
+            fig(
+                "s1-f03",
+                60,
+                period_start="2023",
+                period_end="2023",
+                parent_figure_id="s1-f01",
+                parent_basis="including",
+            ),
+            fig("s1-f10", 100, period_start="2022", period_end="2024"),
+            fig(
+                "s1-f11",
+                60,
+                period_start="2022",
+                period_end="2023",
+                parent_figure_id="s1-f10",
+                parent_basis="including",
+            ),
+            fig(
+                "s1-f12",
+                60,
+                period_start="2023",
+                period_end="2024",
+                parent_figure_id="s1-f10",
+                parent_basis="including",
+            ),
+        ]
+    )
     assert found(path, "parts_within_total") == {("parts_within_total", "s1-f01")}
 
 
 def test_period_nested(make_package):
-    path = make_package(figures=[
-        fig("s1-f01", 100, period_start="2022-03", period_end="2024"),
-        fig("s1-f02", 5, period_start="2022", period_end="2023", parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f03", 5, period_start="2024-01", period_end="2025-01", parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f04", 5, period_start="2022-03-01", period_end="2024-12", parent_figure_id="s1-f01",
-            parent_basis="including"),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100, period_start="2022-03", period_end="2024"),
+            fig(
+                "s1-f02",
+                5,
+                period_start="2022",
+                period_end="2023",
+                parent_figure_id="s1-f01",
+                parent_basis="including",
+            ),
+            fig(
+                "s1-f03",
+                5,
+                period_start="2024-01",
+                period_end="2025-01",
+                parent_figure_id="s1-f01",
+                parent_basis="including",
+            ),
+            fig(
+                "s1-f04",
+                5,
+                period_start="2022-03-01",
+                period_end="2024-12",
+                parent_figure_id="s1-f01",
+                parent_basis="including",
+            ),
+        ]
+    )
     assert found(path, "period_nested") == {("period_nested", "s1-f02"), ("period_nested", "s1-f03")}
 
 
@@ -94,69 +158,132 @@ def test_period_ordered(make_package):
             fig("s1-f04", 4, period_start="2025", period_end="2025-09"),
         ],
         penalties=[
-            row("penalties", penalty_id="s1-p01", source_id="s1", country="UA", offence="awol", status="waived",
-                effective_from="2025", effective_to="2024-12", excerpt="There were 10 cases"),
-            row("penalties", penalty_id="s1-p02", source_id="s1", country="UA", offence="awol", status="waived",
-                effective_from="2024-12", effective_to="2024-12", excerpt="There were 10 cases"),
+            row(
+                "penalties",
+                penalty_id="s1-p01",
+                source_id="s1",
+                country="UA",
+                offence="awol",
+                status="waived",
+                effective_from="2025",
+                effective_to="2024-12",
+                excerpt="There were 10 cases",
+            ),
+            row(
+                "penalties",
+                penalty_id="s1-p02",
+                source_id="s1",
+                country="UA",
+                offence="awol",
+                status="waived",
+                effective_from="2024-12",
+                effective_to="2024-12",
+                excerpt="There were 10 cases",
+            ),
         ],
     )
     assert found(path, "period_ordered") == {
-        ("period_ordered", "s1-f01"), ("period_ordered", "s1-f03"), ("period_ordered", "s1-p01")}
+        ("period_ordered", "s1-f01"),
+        ("period_ordered", "s1-f03"),
+        ("period_ordered", "s1-p01"),
+    }
 
 
 def test_cumulative_nondecreasing(make_package):
-    """A later count from the same start may not be lower; a later end that is only a bound is not compared."""
-    path = make_package(figures=[
-        fig("s1-f01", 100, period_start="2022", period_end="2024-06"),
-        fig("s1-f02", 90, period_start="2022", period_end="2024-09"),
-        fig("s1-f03", 80, period_start="2022", period_end="2025-01", period_end_stated="false"),
-        fig("s1-f04", 95, qualifier="approximately", period_start="2022", period_end="2025-03"),
-        fig("s1-f05", 50, period_start="2023", period_end="2025-06"),
-        fig("s1-f06", 50, measure="desertion_cases", period_start="2022", period_end="2025-06"),
-    ])
+    """A later count from one start may not be lower; a later end that is only a bound is not compared."""
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100, period_start="2022", period_end="2024-06"),
+            fig("s1-f02", 90, period_start="2022", period_end="2024-09"),
+            fig("s1-f03", 80, period_start="2022", period_end="2025-01", period_end_stated="false"),
+            fig("s1-f04", 95, qualifier="approximately", period_start="2022", period_end="2025-03"),
+            fig("s1-f05", 50, period_start="2023", period_end="2025-06"),
+            fig("s1-f06", 50, measure="desertion_cases", period_start="2022", period_end="2025-06"),
+        ]
+    )
     assert found(path, "cumulative_nondecreasing") == {("cumulative_nondecreasing", "s1-f02")}
 
 
 def test_parent_measure_broader(make_package):
-    path = make_package(figures=[
-        fig("s1-f01", 100, measure="desertion_cases"),
-        fig("s1-f02", 5, measure="awol_cases", parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f03", 200, measure="absence_cases"),
-        fig("s1-f04", 5, measure="awol_cases", parent_figure_id="s1-f03", parent_basis="including"),
-        fig("s1-f05", 5, measure="desertion_cases", parent_figure_id="s1-f01", parent_basis="including"),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100, measure="desertion_cases"),
+            fig("s1-f02", 5, measure="awol_cases", parent_figure_id="s1-f01", parent_basis="including"),
+            fig("s1-f03", 200, measure="absence_cases"),
+            fig("s1-f04", 5, measure="awol_cases", parent_figure_id="s1-f03", parent_basis="including"),
+            fig("s1-f05", 5, measure="desertion_cases", parent_figure_id="s1-f01", parent_basis="including"),
+        ]
+    )
     assert found(path, "parent_measure_broader") == {("parent_measure_broader", "s1-f02")}
 
 
 def test_parent_chain_acyclic(make_package):
-    path = make_package(figures=[
-        fig("s1-f01", 100, parent_figure_id="s1-f02", parent_basis="including"),
-        fig("s1-f02", 100, parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f03", 100, parent_figure_id="s1-f03", parent_basis="including"),
-        fig("s1-f04", 100, parent_figure_id="s1-f01", parent_basis="including"),
-        fig("s1-f05", 100),
-        fig("s1-f06", 10, parent_figure_id="s1-f05", parent_basis="including"),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100, parent_figure_id="s1-f02", parent_basis="including"),
+            fig("s1-f02", 100, parent_figure_id="s1-f01", parent_basis="including"),
+            fig("s1-f03", 100, parent_figure_id="s1-f03", parent_basis="including"),
+            fig("s1-f04", 100, parent_figure_id="s1-f01", parent_basis="including"),
+            fig("s1-f05", 100),
+            fig("s1-f06", 10, parent_figure_id="s1-f05", parent_basis="including"),
+        ]
+    )
     assert found(path, "parent_chain_acyclic") == {
-        ("parent_chain_acyclic", "s1-f01"), ("parent_chain_acyclic", "s1-f02"), ("parent_chain_acyclic", "s1-f03")}
+        ("parent_chain_acyclic", "s1-f01"),
+        ("parent_chain_acyclic", "s1-f02"),
+        ("parent_chain_acyclic", "s1-f03"),
+    }
 
 
 def test_claim_unique(make_package):
-    path = make_package(figures=[
-        fig("s1-f01", 100), fig("s1-f02", 100), fig("s1-f03", 100), fig("s1-f04", 100, period_end="2024"),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100),
+            fig("s1-f02", 100),
+            fig("s1-f03", 100),
+            fig("s1-f04", 100, period_end="2024"),
+        ]
+    )
     assert found(path, "claim_unique") == {("claim_unique", "s1-f02"), ("claim_unique", "s1-f03")}
 
 
 def test_penalty_terms_ordered(make_package):
-    path = make_package(penalties=[
-        row("penalties", penalty_id="s1-p01", source_id="s1", country="UA", offence="awol", status="in_force",
-            min_years=10, max_years=5, excerpt="from 10 to 5 years"),
-        row("penalties", penalty_id="s1-p02", source_id="s1", country="UA", offence="awol", status="in_force",
-            min_years=5, max_years=5, excerpt="5 years"),
-        row("penalties", penalty_id="s1-p03", source_id="s1", country="UA", offence="awol", status="in_force",
-            max_years=5, excerpt="up to 5 years"),
-    ])
+    path = make_package(
+        penalties=[
+            row(
+                "penalties",
+                penalty_id="s1-p01",
+                source_id="s1",
+                country="UA",
+                offence="awol",
+                status="in_force",
+                min_years=10,
+                max_years=5,
+                excerpt="from 10 to 5 years",
+            ),
+            row(
+                "penalties",
+                penalty_id="s1-p02",
+                source_id="s1",
+                country="UA",
+                offence="awol",
+                status="in_force",
+                min_years=5,
+                max_years=5,
+                excerpt="5 years",
+            ),
+            row(
+                "penalties",
+                penalty_id="s1-p03",
+                source_id="s1",
+                country="UA",
+                offence="awol",
+                status="in_force",
+                max_years=5,
+                excerpt="up to 5 years",
+            ),
+        ]
+    )
     assert found(path, "penalty_terms_ordered") == {("penalty_terms_ordered", "s1-p01")}
 
 
@@ -172,7 +299,9 @@ def test_excerpt_verbatim(make_package, tmp_path):
         ],
     )
     assert found(path, "excerpt_verbatim", sources=tmp_path / "sources") == {
-        ("excerpt_verbatim", "s1-f02"), ("excerpt_verbatim", "s1-q02")}
+        ("excerpt_verbatim", "s1-f02"),
+        ("excerpt_verbatim", "s1-q02"),
+    }
 
 
 def test_excerpt_verbatim_skipped_without_sources(make_package):
@@ -200,63 +329,118 @@ def test_value_readable(make_package):
             fig("s1-f06", 60000, value_text="60 тисяч"),
         ],
         penalties=[
-            row("penalties", penalty_id="s1-p01", source_id="s1", country="UA", offence="awol", status="in_force",
-                min_years=5, max_years=12, excerpt="carry 5–12 years in jail"),
-            row("penalties", penalty_id="s1-p02", source_id="s1", country="UA", offence="awol", status="proposed",
-                min_years=5, max_years=10, excerpt="five or eleven years"),
+            row(
+                "penalties",
+                penalty_id="s1-p01",
+                source_id="s1",
+                country="UA",
+                offence="awol",
+                status="in_force",
+                min_years=5,
+                max_years=12,
+                excerpt="carry 5–12 years in jail",
+            ),
+            row(
+                "penalties",
+                penalty_id="s1-p02",
+                source_id="s1",
+                country="UA",
+                offence="awol",
+                status="proposed",
+                min_years=5,
+                max_years=10,
+                excerpt="five or eleven years",
+            ),
         ],
     )
     assert found(path, "value_readable") == {
-        ("value_readable", "s1-f03"), ("value_readable", "s1-f04"), ("value_readable", "s1-p02")}
+        ("value_readable", "s1-f03"),
+        ("value_readable", "s1-f04"),
+        ("value_readable", "s1-p02"),
+    }
 
 
 def test_parent_basis_stated(make_package):
     path = make_package(
         sources=[
-            row("sources", source_id="s1", url="https://example.org/1", language="en", origin="core-article",
-                file="s1.txt", sha256=hashlib.sha256(SOURCE_TEXT.encode()).hexdigest()),
-            row("sources", source_id="s2", url="https://example.org/2", language="en", origin="core-article",
-                file="s2.txt", sha256="0" * 64),
+            row(
+                "sources",
+                source_id="s1",
+                url="https://example.org/1",
+                language="en",
+                origin="core-article",
+                file="s1.txt",
+                sha256=hashlib.sha256(SOURCE_TEXT.encode()).hexdigest(),
+            ),
+            row(
+                "sources",
+                source_id="s2",
+                url="https://example.org/2",
+                language="en",
+                origin="core-article",
+                file="s2.txt",
+                sha256="0" * 64,
+            ),
         ],
         figures=[
             fig("s1-f01", 100),
             fig("s1-f02", 5, parent_figure_id="s1-f01"),
             fig("s1-f03", 5, parent_basis="including"),
-            fig("s1-f04", 5, parent_figure_id="s1-f01", parent_basis="alone", excerpt="They counted 5 cases."),
+            fig(
+                "s1-f04", 5, parent_figure_id="s1-f01", parent_basis="alone", excerpt="They counted 5 cases."
+            ),
             fig("s2-f01", 5, source_id="s2", parent_figure_id="s1-f01", parent_basis="including"),
             fig("s1-f05", 5, parent_figure_id="s1-f01", parent_basis="including"),
         ],
     )
     assert found(path, "parent_basis_stated") == {
-        ("parent_basis_stated", k) for k in ("s1-f02", "s1-f03", "s1-f04", "s2-f01")}
+        ("parent_basis_stated", k) for k in ("s1-f02", "s1-f03", "s1-f04", "s2-f01")
+    }
 
 
 def test_unit_matches_measure(make_package):
-    path = make_package(figures=[fig("s1-f01", 5, unit="persons"), fig("s1-f02", 5, measure="territory_occupied",
-                                                                       unit="km2")])
+    path = make_package(
+        figures=[fig("s1-f01", 5, unit="persons"), fig("s1-f02", 5, measure="territory_occupied", unit="km2")]
+    )
     assert found(path, "unit_matches_measure") == {("unit_matches_measure", "s1-f01")}
 
 
 def test_no_spreadsheet_formula(make_package):
     path = make_package(
-        figures=[fig("s1-f01", 5, notes="=HYPERLINK(1)"), fig("s1-f02", 6, notes="a - b"),
-                 fig("s1-f03", 7, reported_by="@someone")],
-        quotes=[row("quotes", quote_id="s1-q01", source_id="s1", text="- a list item", kind="direct"),
-                row("quotes", quote_id="s1-q02", source_id="s1", text="+1", kind="direct")],
+        figures=[
+            fig("s1-f01", 5, notes="=HYPERLINK(1)"),
+            fig("s1-f02", 6, notes="a - b"),
+            fig("s1-f03", 7, reported_by="@someone"),
+        ],
+        quotes=[
+            row("quotes", quote_id="s1-q01", source_id="s1", text="- a list item", kind="direct"),
+            row("quotes", quote_id="s1-q02", source_id="s1", text="+1", kind="direct"),
+        ],
     )
     assert found(path, "no_spreadsheet_formula") == {
-        ("no_spreadsheet_formula", k) for k in ("s1-f01", "s1-f03", "s1-q01", "s1-q02")}
+        ("no_spreadsheet_formula", k) for k in ("s1-f01", "s1-f03", "s1-q01", "s1-q02")
+    }
 
 
 def test_claims_agree_warns_across_sources_only(make_package):
     path = make_package(
         sources=[
-            row("sources", source_id=s, url=f"https://example.org/{s}", language="en", origin="core-article",
-                file=f"{s}.txt", sha256=c * 64) for s, c in (("s1", "a"), ("s2", "b"))
+            row(
+                "sources",
+                source_id=s,
+                url=f"https://example.org/{s}",
+                language="en",
+                origin="core-article",
+                file=f"{s}.txt",
+                sha256=c * 64,
+            )
+            for s, c in (("s1", "a"), ("s2", "b"))
         ],
         figures=[
-            fig("s1-f01", 100), fig("s2-f01", 110, source_id="s2"),
-            fig("s1-f02", 7, period_end="2024"), fig("s1-f03", 8, period_end="2024"),
+            fig("s1-f01", 100),
+            fig("s2-f01", 110, source_id="s2"),
+            fig("s1-f02", 7, period_end="2024"),
+            fig("s1-f03", 8, period_end="2024"),
         ],
     )
     assert found(path, "claims_agree", "warning") == {("claims_agree", "s1-f01"), ("claims_agree", "s2-f01")}
@@ -265,29 +449,42 @@ def test_claims_agree_warns_across_sources_only(make_package):
 
 def test_foreign_keys_resolve(make_package):
     path = make_package(
-        measures=[*[measure(m["measure"], m["broader"], m["unit"]) for m in __import__("conftest").MEASURES],
-                  measure("x_cases", "nowhere")],
-        figures=[fig("s1-f01", 5, source_id="s9"), fig("s1-f02", 5, measure="nothing"),
-                 fig("s1-f03", 5, parent_figure_id="s1-f99", parent_basis="including"), fig("s1-f04", 5)],
-        quotes=[row("quotes", quote_id="s1-q01", source_id="s1", text="x", kind="direct", figure_id="s1-f77")],
+        measures=[
+            *[measure(m["measure"], m["broader"], m["unit"]) for m in __import__("conftest").MEASURES],
+            measure("x_cases", "nowhere"),
+        ],
+        figures=[
+            fig("s1-f01", 5, source_id="s9"),
+            fig("s1-f02", 5, measure="nothing"),
+            fig("s1-f03", 5, parent_figure_id="s1-f99", parent_basis="including"),
+            fig("s1-f04", 5),
+        ],
+        quotes=[
+            row("quotes", quote_id="s1-q01", source_id="s1", text="x", kind="direct", figure_id="s1-f77")
+        ],
     )
     assert found(path, "foreign_keys_resolve") == {
-        ("foreign_keys_resolve", k) for k in ("x_cases", "s1-f01", "s1-f02", "s1-f03", "s1-q01")}
+        ("foreign_keys_resolve", k) for k in ("x_cases", "s1-f01", "s1-f02", "s1-f03", "s1-q01")
+    }
 
 
 def test_rows_match_schema(make_package):
-    path = make_package(figures=[
-        fig("s1-f01", 5, country="FR"),
-        fig("s1-f02", -5, value_text="-5"),
-        fig("s1-f03", 5, qualifier="roughly"),
-        fig("s1-f04", 5, period_start="2025-02-30"),
-        fig("s1-f05", 5, period_end="2025-13"),
-        fig("bad id", 5),
-        fig("s1-f07", 5),
-        fig("s1-f07", 6),
-    ])
+    path = make_package(
+        figures=[
+            fig("s1-f01", 5, country="FR"),
+            fig("s1-f02", -5, value_text="-5"),
+            fig("s1-f03", 5, qualifier="roughly"),
+            fig("s1-f04", 5, period_start="2025-02-30"),
+            fig("s1-f05", 5, period_end="2025-13"),
+            fig("bad id", 5),
+            fig("s1-f07", 5),
+            fig("s1-f07", 6),
+        ]
+    )
     assert found(path, "rows_match_schema") == {
-        ("rows_match_schema", k) for k in ("s1-f01", "s1-f02", "s1-f03", "s1-f04", "s1-f05", "bad id", "s1-f07")}
+        ("rows_match_schema", k)
+        for k in ("s1-f01", "s1-f02", "s1-f03", "s1-f04", "s1-f05", "bad id", "s1-f07")
+    }
 
 
 def test_package_intact(make_package):
@@ -300,7 +497,9 @@ def test_package_intact(make_package):
     desc["resources"][0]["schema"] = "schemas/other.schema.json"
     path.write_text(json.dumps(desc), encoding="utf-8")
     shared = base / "schemas" / "other.schema.json"
-    shared.write_text((base / "schemas" / "sources.schema.json").read_text(encoding="utf-8"), encoding="utf-8")
+    shared.write_text(
+        (base / "schemas" / "sources.schema.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     report = validate.run(path)
     got = sorted((v.resource, v.fields) for v in report.violations if v.rule == "package_intact")
     assert got == [("", ""), ("figures", "bytes"), ("figures", "hash"), ("sources", "schema")]

@@ -68,9 +68,7 @@ def schema(name: str) -> dict[str, Any]:
     return _table_schema(_resource(name))
 
 
-def load(
-    name: str, backend: Literal["pandas", "polars"] = "pandas"
-) -> pandas.DataFrame | polars.DataFrame:
+def load(name: str, backend: Literal["pandas", "polars"] = "pandas") -> pandas.DataFrame | polars.DataFrame:
     """One table as a DataFrame typed from its Table Schema.
 
     Integers and numbers are nullable (pandas `Int64`, `Float64`), text is `string`, booleans

@@ -134,7 +134,9 @@ def parser() -> argparse.ArgumentParser:
     cite.add_argument("--format", choices=("text", "bibtex", "cff"), default="text")
     cite.add_argument("--figure", metavar="FIGURE_ID", help="cite the original source of this figure")
     cite.set_defaults(func=cmd_cite)
-    sub.add_parser("verify", help="check the installed files against their SHA-256").set_defaults(func=cmd_verify)
+    sub.add_parser("verify", help="check the installed files against their SHA-256").set_defaults(
+        func=cmd_verify
+    )
     sub.add_parser("info", help="version, licence and table sizes").set_defaults(func=cmd_info)
     return p
 

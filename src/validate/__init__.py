@@ -26,7 +26,9 @@ def run(path: Path | str = "datapackage.json", sources_dir: Path | str | None = 
             report.skipped.append(Skipped(rule.__name__, skip.reason, skip.rows))
             continue
         except Exception as exc:  # a rule that breaks on odd input must not print a traceback
-            raise InputError(f"rule {rule.__name__} could not run on this package: {type(exc).__name__}: {exc}") from exc
+            raise InputError(
+                f"rule {rule.__name__} could not run on this package: {type(exc).__name__}: {exc}"
+            ) from exc
         report.rules_run += 1
     order = {r.__name__: i for i, r in enumerate(rules)}
     report.violations.sort(key=lambda v: (v.severity != "error", order.get(v.rule, 99), v.resource, v.key))

@@ -15,7 +15,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="python -m validate", description="Check the desertion-data package's consistency rules.")
+    parser = _Parser(
+        prog="python -m validate", description="Check the desertion-data package's consistency rules."
+    )
     parser.add_argument("datapackage", nargs="?", default="datapackage.json", help="descriptor or its folder")
     parser.add_argument("--sources", metavar="DIR", help="folder of source texts, found by SHA-256")
     parser.add_argument("--format", choices=("text", "json"), default="text")

@@ -137,8 +137,13 @@ def read_table(name: str, rel: str, file: Path, schema: dict[str, Any]) -> tuple
     if (crlf := raw.find(b"\r\n")) >= 0:
         n = raw.count(b"\r\n")
         problems.append(
-            error(READ_RULE, name, "", "", f"{rel}: line {_line_of(raw, crlf)}: CRLF line end "
-                  f"({n} line(s)); the package uses LF")
+            error(
+                READ_RULE,
+                name,
+                "",
+                "",
+                f"{rel}: line {_line_of(raw, crlf)}: CRLF line end ({n} line(s)); the package uses LF",
+            )
         )
     header_line = body.split(b"\n", 1)[0].rstrip(b"\r")
     try:
@@ -159,26 +164,37 @@ def read_table(name: str, rel: str, file: Path, schema: dict[str, Any]) -> tuple
     convert.column_types = {h: pa.string() for h in header}
     convert.include_columns = [h for h in header if h in names]
     try:
-        arrow = pacsv.read_csv(io.BytesIO(body), read_options=read, parse_options=parse, convert_options=convert)
+        arrow = pacsv.read_csv(
+            io.BytesIO(body), read_options=read, parse_options=parse, convert_options=convert
+        )
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as bad:
-                raise InputError(f"{rel}: line {_line_of(raw, bad.start)}: not valid UTF-8 "
-                                 f"(byte {bad.start})") from None
+                raise InputError(
+                    f"{rel}: line {_line_of(raw, bad.start)}: not valid UTF-8 (byte {bad.start})"
+                ) from None
         raise InputError(f"{rel}: cannot be parsed as CSV: {exc}") from None
     cursor = 0
     for number, text in bad_rows:
         cells = next(csv.reader([text]), [])
-        key = ",".join(cells[header.index(k)] for k in key_names if k in header and header.index(k) < len(cells))
+        key = ",".join(
+            cells[header.index(k)] for k in key_names if k in header and header.index(k) < len(cells)
+        )
         at = body.find(text.encode("utf-8"), cursor)  # pyarrow gives no line number: find the row's text
         if number is None and at >= 0:
             cursor = at + 1
             number = _line_of(body, at)
         where = f"line {number}" if number is not None else "a row"
         problems.append(
-            error(READ_RULE, name, key, "", f"{rel}: {where}: {len(cells)} cells where the header has {len(header)}")
+            error(
+                READ_RULE,
+                name,
+                key,
+                "",
+                f"{rel}: {where}: {len(cells)} cells where the header has {len(header)}",
+            )
         )
     raw_frame = pl.from_arrow(arrow) if arrow.num_columns else pl.DataFrame()
     frame, type_problems, keys = _typed(name, rel, raw_frame, schema)
@@ -189,7 +205,9 @@ def _header_problems(name: str, rel: str, header: list[str], names: list[str]) -
     out = []
     for col in header:
         if col not in names:
-            out.append(error(READ_RULE, name, "", col, f"{rel}: line 1: unknown column '{col}' (not in the schema)"))
+            out.append(
+                error(READ_RULE, name, "", col, f"{rel}: line 1: unknown column '{col}' (not in the schema)")
+            )
     for col in names:
         if col not in header:
             out.append(error(READ_RULE, name, "", col, f"{rel}: line 1: missing column '{col}'"))
@@ -221,8 +239,11 @@ def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
                 pl.when(text.is_in(TRUE)).then(True).when(text.is_in(FALSE)).then(False).otherwise(None)
             ).to_series()
         else:
-            typed = text.str.strip_chars().cast(POLARS_TYPES.get(kind, pl.String), strict=False) if kind in (
-                "integer", "number") else text
+            typed = (
+                text.str.strip_chars().cast(POLARS_TYPES.get(kind, pl.String), strict=False)
+                if kind in ("integer", "number")
+                else text
+            )
         bad = (text.is_not_null() & typed.is_null()).arg_true()
         for i, cell in zip(bad.to_list(), text.gather(bad).to_list(), strict=True):
             problems.append(error(TYPE_RULE, name, keys[i], col, f"{rel}: '{cell}' is not a valid {kind}"))

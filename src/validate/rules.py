@@ -49,7 +49,9 @@ def figure_frame(pkg: Package) -> pl.DataFrame:
 def _with_parent(pkg: Package, *cols: str) -> pl.DataFrame:
     """Each figure that has a parent, joined to its parent's columns (suffixed '_p')."""
     f = figure_frame(pkg)
-    parent = f.select(pl.col("figure_id").alias("parent_figure_id"), *[pl.col(c).alias(f"{c}_p") for c in cols])
+    parent = f.select(
+        pl.col("figure_id").alias("parent_figure_id"), *[pl.col(c).alias(f"{c}_p") for c in cols]
+    )
     return f.filter(pl.col("parent_figure_id").is_not_null()).join(parent, on="parent_figure_id", how="inner")
 
 
@@ -91,16 +93,32 @@ def rows_match_schema(pkg: Package) -> Iterable[Violation]:
                 seen.add((name, key, col))
                 field = by_name.get(col, {})
                 shown = "" if row["failure_case"] is None else f" ('{row['failure_case']}')"
-                out.append(error("rows_match_schema", name, key, col or "",
-                                 f"{table.path}: {col} {describe(row['check'], field)}{shown}"))
+                out.append(
+                    error(
+                        "rows_match_schema",
+                        name,
+                        key,
+                        col or "",
+                        f"{table.path}: {col} {describe(row['check'], field)}{shown}",
+                    )
+                )
         for col in date_fields(table.schema):
             text = table.frame[col]
             real = _days(text, "first")
-            bad = (text.is_not_null() & text.str.contains(r"^\d{4}(-\d{2}){0,2}$") & real.is_null()).arg_true()
+            bad = (
+                text.is_not_null() & text.str.contains(r"^\d{4}(-\d{2}){0,2}$") & real.is_null()
+            ).arg_true()
             for i in bad.to_list():
                 if (name, table.keys[i], col) not in seen:
-                    out.append(error("rows_match_schema", name, table.keys[i], col,
-                                     f"{table.path}: {col} '{text[i]}' is not a real date"))
+                    out.append(
+                        error(
+                            "rows_match_schema",
+                            name,
+                            table.keys[i],
+                            col,
+                            f"{table.path}: {col} '{text[i]}' is not a real date",
+                        )
+                    )
     return out
 
 
@@ -121,8 +139,15 @@ def foreign_keys_resolve(pkg: Package) -> Iterable[Violation]:
                 pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
             )
             for i, value in rows.select("_i", col).iter_rows():
-                out.append(error("foreign_keys_resolve", name, table.keys[i], col,
-                                 f"{col} '{value}' is not a {ref_col} in {target}"))
+                out.append(
+                    error(
+                        "foreign_keys_resolve",
+                        name,
+                        table.keys[i],
+                        col,
+                        f"{col} '{value}' is not a {ref_col} in {target}",
+                    )
+                )
     return out
 
 
@@ -136,21 +161,49 @@ def subset_within_total(pkg: Package) -> Iterable[Violation]:
     j = _with_parent(pkg, "lo", "hi", "unit", "country")
     out = []
     for r in j.filter(pl.col("unit") != pl.col("unit_p")).iter_rows(named=True):
-        out.append(error("subset_within_total", FIG, r["figure_id"], "unit",
-                         f"unit {r['unit']} differs from its parent's ({r['unit_p']})"))
+        out.append(
+            error(
+                "subset_within_total",
+                FIG,
+                r["figure_id"],
+                "unit",
+                f"unit {r['unit']} differs from its parent's ({r['unit_p']})",
+            )
+        )
     for r in j.filter(pl.col("country") != pl.col("country_p")).iter_rows(named=True):
-        out.append(error("subset_within_total", FIG, r["figure_id"], "country",
-                         f"country {r['country']} differs from its parent's ({r['country_p']})"))
+        out.append(
+            error(
+                "subset_within_total",
+                FIG,
+                r["figure_id"],
+                "country",
+                f"country {r['country']} differs from its parent's ({r['country_p']})",
+            )
+        )
     same = j.filter((pl.col("unit") == pl.col("unit_p")) & (pl.col("country") == pl.col("country_p")))
     for r in same.filter(pl.col("lo") > pl.col("hi_p")).iter_rows(named=True):
-        out.append(error("subset_within_total", FIG, r["figure_id"], "value,parent_figure_id",
-                         f"at least {_fmt(r['lo'])} exceeds its total {r['parent_figure_id']} "
-                         f"(at most {_fmt(r['hi_p'])})"))
+        out.append(
+            error(
+                "subset_within_total",
+                FIG,
+                r["figure_id"],
+                "value,parent_figure_id",
+                f"at least {_fmt(r['lo'])} exceeds its total {r['parent_figure_id']} "
+                f"(at most {_fmt(r['hi_p'])})",
+            )
+        )
     might = same.filter((pl.col("lo") <= pl.col("hi_p")) & (pl.col("hi") > pl.col("lo_p")))
     for r in might.iter_rows(named=True):
-        out.append(warning("subset_within_total", FIG, r["figure_id"], "value,parent_figure_id",
-                           f"may exceed its total {r['parent_figure_id']}: up to {_fmt(r['hi'])} "
-                           f"against at least {_fmt(r['lo_p'])}"))
+        out.append(
+            warning(
+                "subset_within_total",
+                FIG,
+                r["figure_id"],
+                "value,parent_figure_id",
+                f"may exceed its total {r['parent_figure_id']}: up to {_fmt(r['hi'])} "
+                f"against at least {_fmt(r['lo_p'])}",
+            )
+        )
     return out
 
 
@@ -183,19 +236,30 @@ def parts_within_total(pkg: Package) -> Iterable[Violation]:
     out = []
     lowest, highest = -(10**9), 10**9
     for s in suspects.iter_rows(named=True):
-        kids = j.filter((pl.col("parent_figure_id") == s["parent_figure_id"]) & (pl.col("measure") == s["measure"]))
+        kids = j.filter(
+            (pl.col("parent_figure_id") == s["parent_figure_id"]) & (pl.col("measure") == s["measure"])
+        )
         rows = [
-            (r["figure_id"],
-             r["start"].toordinal() if r["start"] else lowest,
-             r["end"].toordinal() if r["end"] else highest,
-             r["lo"])
+            (
+                r["figure_id"],
+                r["start"].toordinal() if r["start"] else lowest,
+                r["end"].toordinal() if r["end"] else highest,
+                r["lo"],
+            )
             for r in kids.iter_rows(named=True)
         ]
         total, ids = _best_disjoint(rows)
         if len(ids) > 1 and total > s["hi_p"]:
-            out.append(error("parts_within_total", FIG, s["parent_figure_id"], "value",
-                             f"parts {', '.join(sorted(ids))} ({s['measure']}, non-overlapping periods) sum to "
-                             f"at least {_fmt(total)}, above this total's {_fmt(s['hi_p'])}"))
+            out.append(
+                error(
+                    "parts_within_total",
+                    FIG,
+                    s["parent_figure_id"],
+                    "value",
+                    f"parts {', '.join(sorted(ids))} ({s['measure']}, non-overlapping periods) sum to "
+                    f"at least {_fmt(total)}, above this total's {_fmt(s['hi_p'])}",
+                )
+            )
     return out
 
 
@@ -208,11 +272,25 @@ def period_nested(pkg: Package) -> Iterable[Violation]:
     j = _with_parent(pkg, "start", "end")
     out = []
     for r in j.filter(pl.col("start") < pl.col("start_p")).iter_rows(named=True):
-        out.append(error("period_nested", FIG, r["figure_id"], "period_start",
-                         f"starts {r['start']}, before its total {r['parent_figure_id']} ({r['start_p']})"))
+        out.append(
+            error(
+                "period_nested",
+                FIG,
+                r["figure_id"],
+                "period_start",
+                f"starts {r['start']}, before its total {r['parent_figure_id']} ({r['start_p']})",
+            )
+        )
     for r in j.filter(pl.col("end") > pl.col("end_p")).iter_rows(named=True):
-        out.append(error("period_nested", FIG, r["figure_id"], "period_end",
-                         f"ends {r['end']}, after its total {r['parent_figure_id']} ({r['end_p']})"))
+        out.append(
+            error(
+                "period_nested",
+                FIG,
+                r["figure_id"],
+                "period_end",
+                f"ends {r['end']}, after its total {r['parent_figure_id']} ({r['end_p']})",
+            )
+        )
     return out
 
 
@@ -226,23 +304,45 @@ def period_ordered(pkg: Package) -> Iterable[Violation]:
     f = figure_frame(pkg)
     out = []
     for r in f.filter(pl.col("start") > pl.col("end")).iter_rows(named=True):
-        out.append(error("period_ordered", FIG, r["figure_id"], "period_start,period_end",
-                         f"starts {r['period_start']} after it ends {r['period_end']}"))
+        out.append(
+            error(
+                "period_ordered",
+                FIG,
+                r["figure_id"],
+                "period_start,period_end",
+                f"starts {r['period_start']} after it ends {r['period_end']}",
+            )
+        )
     sources = pkg.frame("sources")
     if "published" in sources.columns:
-        pub = sources.select("source_id", published_last=_days(sources["published"], "last"),
-                             published=pl.col("published"))
+        pub = sources.select(
+            "source_id", published_last=_days(sources["published"], "last"), published=pl.col("published")
+        )
         late = f.join(pub, on="source_id").filter(pl.col("end_first") > pl.col("published_last"))
         for r in late.iter_rows(named=True):
-            out.append(error("period_ordered", FIG, r["figure_id"], "period_end",
-                             f"ends {r['period_end']}, after its source was published ({r['published']})"))
+            out.append(
+                error(
+                    "period_ordered",
+                    FIG,
+                    r["figure_id"],
+                    "period_end",
+                    f"ends {r['period_end']}, after its source was published ({r['published']})",
+                )
+            )
     p = pkg.frame("penalties")
     if {"effective_from", "effective_to"} <= set(p.columns):
         keys = pkg.tables["penalties"].keys
         bad = (_days(p["effective_from"], "first") > _days(p["effective_to"], "last")).arg_true()
         for i in bad.to_list():
-            out.append(error("period_ordered", "penalties", keys[i], "effective_from,effective_to",
-                             f"effective from {p['effective_from'][i]} after effective to {p['effective_to'][i]}"))
+            out.append(
+                error(
+                    "period_ordered",
+                    "penalties",
+                    keys[i],
+                    "effective_from,effective_to",
+                    f"effective from {p['effective_from'][i]} after effective to {p['effective_to'][i]}",
+                )
+            )
     return out
 
 
@@ -261,8 +361,12 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
     earlier = (
         f.sort([*group, "end"])
         .with_columns(best=pl.col("lo").cum_max().over(group))
-        .with_columns(best_id=pl.when(pl.col("lo") == pl.col("best")).then(pl.col("figure_id"))
-                      .forward_fill().over(group))
+        .with_columns(
+            best_id=pl.when(pl.col("lo") == pl.col("best"))
+            .then(pl.col("figure_id"))
+            .forward_fill()
+            .over(group)
+        )
         .select(*group, pl.col("end").alias("at"), "best", "best_id", pl.col("period_end").alias("best_end"))
     )
     later = (
@@ -273,9 +377,16 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
     j = later.join_asof(earlier, on="at", by=group, strategy="backward", check_sortedness=False)
     out = []
     for r in j.filter(pl.col("hi") < pl.col("best")).iter_rows(named=True):
-        out.append(error("cumulative_nondecreasing", FIG, r["figure_id"], "value,period_end",
-                         f"at most {_fmt(r['hi'])} to {r['period_end']}, below {r['best_id']} "
-                         f"(at least {_fmt(r['best'])} to {r['best_end']}) counted from the same start"))
+        out.append(
+            error(
+                "cumulative_nondecreasing",
+                FIG,
+                r["figure_id"],
+                "value,period_end",
+                f"at most {_fmt(r['hi'])} to {r['period_end']}, below {r['best_id']} "
+                f"(at least {_fmt(r['best'])} to {r['best_end']}) counted from the same start",
+            )
+        )
     return out
 
 
@@ -302,8 +413,13 @@ def parent_measure_broader(pkg: Package) -> Iterable[Violation]:
     )
     j = _with_parent(pkg, "measure").join(allowed, on=["measure", "measure_p"], how="anti")
     return [
-        error("parent_measure_broader", FIG, r["figure_id"], "measure,parent_figure_id",
-              f"measure {r['measure']} is not within its total's measure {r['measure_p']}")
+        error(
+            "parent_measure_broader",
+            FIG,
+            r["figure_id"],
+            "measure,parent_figure_id",
+            f"measure {r['measure']} is not within its total's measure {r['measure_p']}",
+        )
         for r in j.iter_rows(named=True)
     ]
 
@@ -316,8 +432,9 @@ def parent_chain_acyclic(pkg: Package) -> Iterable[Violation]:
     f = pkg.frame(FIG)
     ids = f["figure_id"].to_numpy()
     index = {k: i for i, k in enumerate(ids)}
-    parent = np.array([index.get(p, -1) if p is not None else -1 for p in f["parent_figure_id"].to_list()],
-                      dtype=np.int64)
+    parent = np.array(
+        [index.get(p, -1) if p is not None else -1 for p in f["parent_figure_id"].to_list()], dtype=np.int64
+    )
     n = len(parent)
     if n == 0:
         return []
@@ -327,8 +444,13 @@ def parent_chain_acyclic(pkg: Package) -> Iterable[Violation]:
         jump = np.where(jump >= 0, jump[safe], -1)
     on_cycle = np.unique(jump[jump >= 0])
     return [
-        error("parent_chain_acyclic", FIG, ids[i], "parent_figure_id",
-              f"its chain of parents returns to itself (through {f['parent_figure_id'][int(i)]})")
+        error(
+            "parent_chain_acyclic",
+            FIG,
+            ids[i],
+            "parent_figure_id",
+            f"its chain of parents returns to itself (through {f['parent_figure_id'][int(i)]})",
+        )
         for i in on_cycle
     ]
 
@@ -339,7 +461,11 @@ def claim_unique(pkg: Package) -> Iterable[Violation]:
     The first row in key order stands; each later duplicate is reported, naming the first.
     """
     key = ["source_id", "country", "measure", "period_start", "period_end", "value"]
-    f = pkg.frame(FIG).sort("figure_id").with_columns(first=pl.col("figure_id").first().over(key, order_by=None))
+    f = (
+        pkg.frame(FIG)
+        .sort("figure_id")
+        .with_columns(first=pl.col("figure_id").first().over(key, order_by=None))
+    )
     dup = f.filter(pl.col("figure_id") != pl.col("first"))
     return [
         error("claim_unique", FIG, r["figure_id"], ",".join(key), f"repeats the claim of {r['first']}")
@@ -358,8 +484,13 @@ def penalty_terms_ordered(pkg: Package) -> Iterable[Violation]:
     keys = pkg.tables["penalties"].keys
     bad = (p["min_years"] > p["max_years"]).arg_true()
     return [
-        error("penalty_terms_ordered", "penalties", keys[i], "min_years,max_years",
-              f"min_years {p['min_years'][i]:g} is above max_years {p['max_years'][i]:g}")
+        error(
+            "penalty_terms_ordered",
+            "penalties",
+            keys[i],
+            "min_years,max_years",
+            f"min_years {p['min_years'][i]:g} is above max_years {p['max_years'][i]:g}",
+        )
         for i in bad.to_list()
     ]
 
@@ -401,8 +532,10 @@ def excerpt_verbatim(pkg: Package) -> Iterable[Violation]:
         for sid in pkg.frame("sources")["source_id"].to_list()
         if sid not in texts
     ]
-    lookup = pl.DataFrame({"source_id": list(texts), "_text": list(texts.values())}, schema={
-        "source_id": pl.String, "_text": pl.String})
+    lookup = pl.DataFrame(
+        {"source_id": list(texts), "_text": list(texts.values())},
+        schema={"source_id": pl.String, "_text": pl.String},
+    )
     for name, col in TEXT_COLUMNS.items():
         t = pkg.frame(name)
         if t.is_empty():
@@ -411,8 +544,9 @@ def excerpt_verbatim(pkg: Package) -> Iterable[Violation]:
         j = t.select("source_id", col).with_row_index("_i").join(lookup, on="source_id", how="inner")
         bad = j.filter(pl.col(col).is_not_null() & ~pl.col("_text").str.contains(pl.col(col), literal=True))
         for i, sid, text in bad.select("_i", "source_id", col).iter_rows():
-            out.append(error("excerpt_verbatim", name, keys[i], col,
-                             f"not found verbatim in {sid}: '{text[:60]}'"))
+            out.append(
+                error("excerpt_verbatim", name, keys[i], col, f"not found verbatim in {sid}: '{text[:60]}'")
+            )
     return out
 
 
@@ -434,14 +568,24 @@ def value_readable(pkg: Package) -> Iterable[Violation]:
             if text is None or value is None:
                 continue
             if not ok:
-                out.append(error("value_readable", FIG, keys[i], "value_text,excerpt",
-                                 f"'{text}' does not occur in the excerpt"))
+                out.append(
+                    error(
+                        "value_readable",
+                        FIG,
+                        keys[i],
+                        "value_text,excerpt",
+                        f"'{text}' does not occur in the excerpt",
+                    )
+                )
                 continue
             stated = fast[i] if simple[i] else parse_number(text)
             if not same_number(stated, value):
                 got = "cannot be read as a number" if stated is None else f"reads as {stated:g}"
-                out.append(error("value_readable", FIG, keys[i], "value,value_text",
-                                 f"'{text}' {got}, not {value:g}"))
+                out.append(
+                    error(
+                        "value_readable", FIG, keys[i], "value,value_text", f"'{text}' {got}, not {value:g}"
+                    )
+                )
     p = pkg.frame("penalties")
     if not p.is_empty():
         keys = pkg.tables["penalties"].keys
@@ -449,8 +593,15 @@ def value_readable(pkg: Package) -> Iterable[Violation]:
             written = numbers_in(row[0] or "")
             for col, term in zip(("min_years", "max_years"), row[1:], strict=True):
                 if term is not None and term not in written:
-                    out.append(error("value_readable", "penalties", keys[i], col,
-                                     f"{col} {term:g} is not a number written in the excerpt"))
+                    out.append(
+                        error(
+                            "value_readable",
+                            "penalties",
+                            keys[i],
+                            col,
+                            f"{col} {term:g} is not a number written in the excerpt",
+                        )
+                    )
     return out
 
 
@@ -465,17 +616,36 @@ def parent_basis_stated(pkg: Package) -> Iterable[Violation]:
     keys = pkg.tables[FIG].keys if FIG in pkg.tables else None
     has_parent, has_basis = f["parent_figure_id"].is_not_null(), f["parent_basis"].is_not_null()
     for i in (has_parent & ~has_basis).arg_true().to_list():
-        out.append(error("parent_basis_stated", FIG, keys[i], "parent_basis", "has a parent but no parent_basis"))
+        out.append(
+            error("parent_basis_stated", FIG, keys[i], "parent_basis", "has a parent but no parent_basis")
+        )
     for i in (~has_parent & has_basis).arg_true().to_list():
-        out.append(error("parent_basis_stated", FIG, keys[i], "parent_figure_id", "has a parent_basis but no parent"))
+        out.append(
+            error("parent_basis_stated", FIG, keys[i], "parent_figure_id", "has a parent_basis but no parent")
+        )
     both = f.with_row_index("_i").filter(has_parent & has_basis)
     missing = both.filter(~pl.col("excerpt").str.contains(pl.col("parent_basis"), literal=True))
     for i, basis in missing.select("_i", "parent_basis").iter_rows():
-        out.append(error("parent_basis_stated", FIG, keys[i], "parent_basis", f"'{basis}' does not occur in the excerpt"))
+        out.append(
+            error(
+                "parent_basis_stated",
+                FIG,
+                keys[i],
+                "parent_basis",
+                f"'{basis}' does not occur in the excerpt",
+            )
+        )
     other = _with_parent(pkg, "source_id").filter(pl.col("source_id") != pl.col("source_id_p"))
     for r in other.iter_rows(named=True):
-        out.append(error("parent_basis_stated", FIG, r["figure_id"], "parent_figure_id",
-                         f"its total {r['parent_figure_id']} is from another source ({r['source_id_p']})"))
+        out.append(
+            error(
+                "parent_basis_stated",
+                FIG,
+                r["figure_id"],
+                "parent_figure_id",
+                f"its total {r['parent_figure_id']} is from another source ({r['source_id_p']})",
+            )
+        )
     return out
 
 
@@ -484,8 +654,13 @@ def unit_matches_measure(pkg: Package) -> Iterable[Violation]:
     m = pkg.frame("measures").select("measure", pl.col("unit").alias("unit_m"))
     j = pkg.frame(FIG).join(m, on="measure", how="inner").filter(pl.col("unit") != pl.col("unit_m"))
     return [
-        error("unit_matches_measure", FIG, r["figure_id"], "unit",
-              f"unit {r['unit']}, but measure {r['measure']} is counted in {r['unit_m']}")
+        error(
+            "unit_matches_measure",
+            FIG,
+            r["figure_id"],
+            "unit",
+            f"unit {r['unit']}, but measure {r['measure']} is counted in {r['unit_m']}",
+        )
         for r in j.iter_rows(named=True)
     ]
 
@@ -505,20 +680,46 @@ def package_intact(pkg: Package) -> Iterable[Violation]:
         algo, _, want = str(res.get("hash", "")).rpartition(":")
         got = hashlib.new(algo or "md5", table.raw).hexdigest()
         if got != want:
-            out.append(error("package_intact", name, "", "hash", f"{table.path}: {algo or 'md5'} is {got}, "
-                             f"the descriptor says {want or 'nothing'} (run `nox -s stamp` after editing data)"))
+            out.append(
+                error(
+                    "package_intact",
+                    name,
+                    "",
+                    "hash",
+                    f"{table.path}: {algo or 'md5'} is {got}, "
+                    f"the descriptor says {want or 'nothing'} (run `nox -s stamp` after editing data)",
+                )
+            )
         if res.get("bytes") != len(table.raw):
-            out.append(error("package_intact", name, "", "bytes",
-                             f"{table.path}: {len(table.raw)} bytes, the descriptor says {res.get('bytes')}"))
+            out.append(
+                error(
+                    "package_intact",
+                    name,
+                    "",
+                    "bytes",
+                    f"{table.path}: {len(table.raw)} bytes, the descriptor says {res.get('bytes')}",
+                )
+            )
         if res.get("schema") != f"schemas/{name}.schema.json":
-            out.append(error("package_intact", name, "", "schema",
-                             f"schema is {res.get('schema')!r}, expected 'schemas/{name}.schema.json'"))
+            out.append(
+                error(
+                    "package_intact",
+                    name,
+                    "",
+                    "schema",
+                    f"schema is {res.get('schema')!r}, expected 'schemas/{name}.schema.json'",
+                )
+            )
     data = pkg.base / "data"
     if data.is_dir():
         for file in sorted(data.rglob("*")):
             rel = file.relative_to(pkg.base).as_posix()
             if file.is_file() and rel not in described:
-                out.append(error("package_intact", "", "", "", f"{rel}: in data/ but not a resource in the descriptor"))
+                out.append(
+                    error(
+                        "package_intact", "", "", "", f"{rel}: in data/ but not a resource in the descriptor"
+                    )
+                )
     return out
 
 
@@ -531,8 +732,15 @@ def no_spreadsheet_formula(pkg: Package) -> Iterable[Violation]:
                 continue
             bad = table.frame[col].str.contains(r"^[=+\-@]").fill_null(False).arg_true()
             for i in bad.to_list():
-                out.append(error("no_spreadsheet_formula", name, table.keys[i], col,
-                                 f"starts with '{table.frame[col][i][0]}'; reword or move the character"))
+                out.append(
+                    error(
+                        "no_spreadsheet_formula",
+                        name,
+                        table.keys[i],
+                        col,
+                        f"starts with '{table.frame[col][i][0]}'; reword or move the character",
+                    )
+                )
     return out
 
 
@@ -544,16 +752,25 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
     """
     key = ["country", "measure", "period_start", "period_end"]
     f = pkg.frame(FIG).filter(pl.col("value").is_not_null())
-    groups = f.group_by(key).agg(
-        pl.col("source_id").n_unique().alias("n_sources"),
-        pl.col("value").n_unique().alias("n_values"),
-        pl.format("{} ({})", pl.col("value"), pl.col("figure_id")).sort().alias("claims"),
-    ).filter((pl.col("n_sources") > 1) & (pl.col("n_values") > 1))
+    groups = (
+        f.group_by(key)
+        .agg(
+            pl.col("source_id").n_unique().alias("n_sources"),
+            pl.col("value").n_unique().alias("n_values"),
+            pl.format("{} ({})", pl.col("value"), pl.col("figure_id")).sort().alias("claims"),
+        )
+        .filter((pl.col("n_sources") > 1) & (pl.col("n_values") > 1))
+    )
     j = f.join(groups, on=key, how="inner", nulls_equal=True)
     return [
-        warning("claims_agree", FIG, r["figure_id"], "value",
-                f"sources disagree on {r['measure']} {r['period_start'] or '?'}..{r['period_end'] or '?'}: "
-                + "; ".join(c for c in r["claims"] if not c.endswith(f"({r['figure_id']})")))
+        warning(
+            "claims_agree",
+            FIG,
+            r["figure_id"],
+            "value",
+            f"sources disagree on {r['measure']} {r['period_start'] or '?'}..{r['period_end'] or '?'}: "
+            + "; ".join(c for c in r["claims"] if not c.endswith(f"({r['figure_id']})")),
+        )
         for r in j.sort("figure_id").iter_rows(named=True)
     ]
 

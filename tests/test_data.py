@@ -1,0 +1,80 @@
+"""The real package: valid for frictionless, clean for every rule, faithful to its source texts."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import frictionless
+import pytest
+
+import desertion_data as dd
+import validate
+from conftest import ROOT
+from validate.package import read_package
+from validate.rules import excerpt_verbatim, source_texts, value_readable
+
+TABLES = dd.names()
+
+
+def test_frictionless_finds_the_package_valid():
+    report = frictionless.validate(str(ROOT / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_every_rule_passes_on_the_real_package():
+    report = validate.run(ROOT / "datapackage.json")
+    assert [v for v in report.violations if v.severity == "error"] == []
+
+
+def test_excerpts_and_quotes_are_verbatim_in_their_sources(sources_dir):
+    """Every excerpt and quote occurs verbatim in the source text with its sources.sha256."""
+    pkg = read_package(ROOT / "datapackage.json", sources_dir)
+    assert set(source_texts(pkg)) == set(pkg.frame("sources")["source_id"])
+    assert list(excerpt_verbatim(pkg)) == []
+
+
+def test_each_value_is_readable_in_its_excerpt():
+    """Each value_text ('235,000', 'one in three', 'tenfold') is in its excerpt and reads as the value."""
+    pkg = read_package(ROOT / "datapackage.json")
+    assert list(value_readable(pkg)) == []
+    words = set(pkg.frame("figures")["value_text"])
+    assert {"one in three", "tenfold", "10%"} <= words
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_csv_is_plain_utf8_lf_with_schema_header(table):
+    raw = dd.path(table).read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw and raw.endswith(b"\n")
+    header = next(csv.reader([raw.decode("utf-8").split("\n", 1)[0]]))
+    assert header == [f["name"] for f in dd.schema(table)["fields"]]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_field_is_described(table):
+    for field in dd.schema(table)["fields"]:
+        assert field.get("description"), f"{table}.{field['name']} has no description"
+
+
+def test_no_whole_source_text_is_copied(sources_dir):
+    """The project keeps short excerpts only: no cell holds more than a fifth of any source text."""
+    lengths = {p.name: len(p.read_text(encoding="utf-8")) for p in sources_dir.glob("*.txt")}
+    shortest = min(lengths.values())
+    for table in TABLES:
+        for record in csv.DictReader(dd.path(table).open(encoding="utf-8")):
+            for col, cell in record.items():
+                assert len(cell) < max(600, shortest // 5 * 5), (table, col)
+
+
+def test_descriptor_names_license_sources_and_contributors():
+    desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["name"] == "desertion-data"
+    assert desc["licenses"][0]["name"] == "CC-BY-4.0"
+    assert desc["sources"] and desc["contributors"] and desc["keywords"]
+    for res in desc["resources"]:
+        assert res["schema"] == f"schemas/{res['name']}.schema.json"
+        assert (
+            res["hash"].startswith("sha256:")
+            and res["mediatype"] == "text/csv"
+            and res["encoding"] == "utf-8"
+        )
