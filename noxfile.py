@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import glob
+import shutil
+
 import nox
 
 nox.needs_version = ">=2024.3.2"
@@ -45,3 +48,36 @@ def tests(session: nox.Session) -> None:
 def stamp(session: nox.Session) -> None:
     """Record each table's size and SHA-256 in datapackage.json after editing data."""
     session.run("python", "src/validate/stamp.py", "datapackage.json", *session.posargs)
+
+
+@nox.session
+def diff(session: nox.Session) -> None:
+    """Rows added, removed and changed since a release (default: the latest) and the bump they need."""
+    _install(session, "validate")
+    session.run("python", "-m", "validate.release", "diff", *session.posargs)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Release X.Y.Z: refuse a dirty tree, failing validate, no changelog or a small bump; then build."""
+    if not session.posargs:
+        session.error("usage: nox -s release -- X.Y.Z [YYYY-MM-DD] [SOURCES_DIR]")
+    _install(session, "validate", "release")
+    session.run("python", "-m", "validate.release", "make", *session.posargs)
+    _build(session)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Write sdist, wheel, the data package zip and SHA256SUMS to dist/, byte-identical per commit."""
+    _install(session, "validate", "release")
+    _build(session)
+
+
+def _build(session: nox.Session) -> None:
+    epoch = session.run("git", "log", "-1", "--format=%ct", silent=True, external=True).strip()
+    shutil.rmtree("dist", ignore_errors=True)
+    env = {"SOURCE_DATE_EPOCH": epoch}
+    session.run("python", "-m", "build", "--no-isolation", "--outdir", "dist", ".", env=env)
+    session.run("python", "-m", "validate.release", "zip", env=env)
+    session.run("twine", "check", "--strict", *glob.glob("dist/*.whl"), *glob.glob("dist/*.tar.gz"))

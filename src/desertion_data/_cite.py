@@ -11,20 +11,20 @@ AUTHOR = "desertion-data maintainers"
 STYLES = ("text", "bibtex", "cff")
 
 
-def _facts() -> dict[str, str]:
-    dp = descriptor()
+def _facts(dp: dict, sha256: str) -> dict[str, str]:
     return {
         "title": dp["title"],
         "version": dp["version"],
         "date": dp["created"][:10],
         "year": dp["created"][:4],
         "license": dp["licenses"][0]["name"],
-        "sha256": hashlib.sha256((root() / "datapackage.json").read_bytes()).hexdigest(),
+        "sha256": sha256,
     }
 
 
-def _cite_release(style: str) -> str:
-    f = _facts()
+def release_citation(style: str, dp: dict, sha256: str) -> str:
+    """The citation of the release that descriptor dp (whose file has this SHA-256) describes."""
+    f = _facts(dp, sha256)
     if style == "text":
         return (
             f"{AUTHOR} ({f['year']}). desertion-data: {f['title']} (version {f['version']}, "
@@ -53,7 +53,7 @@ def _cite_release(style: str) -> str:
         f"license: {f['license']}\n"
         "authors:\n"
         f'  - name: "{AUTHOR}"\n'
-        "keywords:\n" + "".join(f'  - "{k}"\n' for k in descriptor()["keywords"])
+        "keywords:\n" + "".join(f'  - "{k}"\n' for k in dp["keywords"])
     )
 
 
@@ -100,4 +100,7 @@ def cite(style: Literal["text", "bibtex", "cff"] = "text", figure_id: str | None
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
-    return _cite_row(figure_id, style) if figure_id else _cite_release(style)
+    if figure_id:
+        return _cite_row(figure_id, style)
+    sha = hashlib.sha256((root() / "datapackage.json").read_bytes()).hexdigest()
+    return release_citation(style, descriptor(), sha)
