@@ -221,3 +221,14 @@ def test_two_builds_are_byte_identical_and_pass_twine(tmp_path):
         [sys.executable, "-m", "twine", "check", "--strict", *files], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_citation_cff_is_valid_cff_1_2():
+    """CITATION.cff validates against the CFF 1.2.0 schema (tests/fixtures, taken from cffconvert)."""
+    import jsonschema
+    import yaml
+
+    schema = json.loads((ROOT / "tests" / "fixtures" / "cff-1.2.0.schema.json").read_text(encoding="utf-8"))
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    cff["date-released"] = str(cff["date-released"])  # YAML reads a bare date as a date object
+    jsonschema.validate(cff, schema)
