@@ -65,34 +65,33 @@ def read_table(path: Path, schema: dict[str, Any]) -> pa.Table:
 
 def first_day(text: pa.Array) -> pa.Array:
     """First day of each reduced-precision date ('2024' -> 2024-01-01); null if absent or impossible."""
-    text = pc.cast(text, pa.string())
-    padded = pc.utf8_slice_codeunits(pc.binary_join_element_wise(text, "-01-01", ""), 0, 10)
-    parsed = pc.strptime(padded, format="%Y-%m-%d", unit="s", error_is_null=True)
-    # strptime rolls 2025-02-30 over to March: keep only dates that print back as written
-    real = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), padded)
-    return pc.cast(pc.if_else(real, parsed, pa.scalar(None, parsed.type)), pa.date32())
+    return day_bounds(text)[0]
 
 
 def last_day(text: pa.Array) -> pa.Array:
     """Last day of each reduced-precision date ('2024-02' -> 2024-02-29); null if absent or impossible."""
+    return day_bounds(text)[1]
+
+
+def day_bounds(text: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """First and last day each reduced-precision date covers, as date32 (null if absent or impossible)."""
     text = pc.cast(text, pa.string())
-    first = first_day(text)
+    padded = pc.utf8_slice_codeunits(pc.binary_join_element_wise(text, "-01-01", ""), 0, 10)
+    parsed = pc.strptime(padded, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2025-02-30 over to March: keep only dates whose day is the day written
+    written = pc.cast(pc.utf8_slice_codeunits(padded, 8, 10), pa.int64(), safe=False)
+    first = pc.if_else(pc.equal(pc.day(parsed), written), parsed, pa.scalar(None, parsed.type))
     length = pc.utf8_length(text)
-    as_ts = pc.cast(first, pa.timestamp("s"))
-    month_end = pc.subtract(
-        pc.floor_temporal(pc.add(as_ts, pa.scalar(31 * 86400, pa.duration("s"))), unit="month"),
-        pa.scalar(86400, pa.duration("s")),
+    day = pa.scalar(86400, pa.duration("s"))
+    next_month = pc.floor_temporal(pc.add(first, pa.scalar(31 * 86400, pa.duration("s"))), unit="month")
+    next_year = pc.floor_temporal(pc.add(first, pa.scalar(366 * 86400, pa.duration("s"))), unit="year")
+    last = pc.case_when(
+        pc.make_struct(pc.equal(length, 4), pc.equal(length, 7)),
+        pc.subtract(next_year, day),
+        pc.subtract(next_month, day),
+        first,
     )
-    year_end = pc.strptime(
-        pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 4), "-12-31", ""),
-        format="%Y-%m-%d",
-        unit="s",
-        error_is_null=True,
-    )
-    chosen = pc.case_when(
-        pc.make_struct(pc.equal(length, 4), pc.equal(length, 7)), year_end, month_end, as_ts
-    )
-    return pc.if_else(pc.is_null(first), pa.scalar(None, pa.date32()), pc.cast(chosen, pa.date32()))
+    return pc.cast(first, pa.date32()), pc.cast(last, pa.date32())
 
 
 def with_date_columns(table: pa.Table, schema: dict[str, Any]) -> pa.Table:

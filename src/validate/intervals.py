@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import polars as pl
 
 TOLERANCE = 0.10
 ESTIMATE_TOLERANCE = 0.50
@@ -44,20 +45,19 @@ def bounds(values, qualifiers) -> tuple[np.ndarray, np.ndarray]:
     Unknown qualifiers and missing values give NaN bounds, which compare false with everything,
     so no rule fires on a row whose bounds are unknown (its schema error is reported instead).
     """
-    v = np.asarray(values, dtype=float)
-    q = np.asarray(qualifiers, dtype=object)
-    lo = np.full(v.shape, np.nan)
-    hi = np.full(v.shape, np.nan)
-    for name, (flo, fhi, lo_open, hi_open) in FACTORS.items():
-        m = q == name
-        if not m.any():
-            continue
-        lo[m] = v[m] * flo
-        hi[m] = np.inf if math.isinf(fhi) else v[m] * fhi
-        if lo_open:
-            lo[m] = np.nextafter(lo[m], np.inf)
-        if hi_open:
-            hi[m] = np.nextafter(hi[m], -np.inf)
+    v = pl.Series(values, dtype=pl.Float64).fill_null(np.nan).to_numpy()
+    q = pl.Series(qualifiers, dtype=pl.String)
+
+    def factor(i: int) -> np.ndarray:
+        mapping = {name: float(f[i]) for name, f in FACTORS.items()}
+        return q.replace_strict(mapping, default=np.nan, return_dtype=pl.Float64).to_numpy()
+
+    flo, fhi, lo_open, hi_open = (factor(i) for i in range(4))
+    with np.errstate(invalid="ignore"):
+        lo = v * flo
+        hi = np.where(np.isinf(fhi), np.inf, v * fhi)
+    lo = np.where(lo_open == 1, np.nextafter(lo, np.inf), lo)
+    hi = np.where(hi_open == 1, np.nextafter(hi, -np.inf), hi)
     return lo, hi
 
 

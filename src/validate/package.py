@@ -9,6 +9,7 @@ descriptor, a missing or empty file, text that is not UTF-8) raises InputError. 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -36,7 +37,9 @@ class Table:
     name: str
     path: str
     schema: dict[str, Any]
-    raw: bytes
+    size: int  # bytes of the file
+    digest: str  # hex digest of the file with the descriptor's hash algorithm
+    algo: str
     frame: pl.DataFrame
     keys: pl.Series  # the primary key of each row as text ('line N' where it is missing)
 
@@ -95,7 +98,10 @@ def read_package(path: Path, sources_dir: Path | None = None) -> Package:
         if not isinstance(name, str) or not isinstance(rel, str):
             raise InputError(f"{base / 'datapackage.json'}: a resource lacks a 'name' or 'path' string")
         schema = read_schema(base, res)
-        table, problems = read_table(name, rel, base / rel, schema)
+        algo = str(res.get("hash", "")).rpartition(":")[0] or "md5"
+        table, problems = read_table(
+            name, rel, base / rel, schema, algo if algo in hashlib.algorithms_available else "sha256"
+        )
         pkg.tables[name] = table
         pkg.problems += problems
     return pkg
@@ -122,7 +128,9 @@ def _line_of(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
-def read_table(name: str, rel: str, file: Path, schema: dict[str, Any]) -> tuple[Table, list[Violation]]:
+def read_table(
+    name: str, rel: str, file: Path, schema: dict[str, Any], algo: str = "sha256"
+) -> tuple[Table, list[Violation]]:
     """Read one CSV file strictly; see the module docstring for what becomes a violation."""
     if not file.is_file():
         raise InputError(f"{rel}: file not found (resource '{name}')")
@@ -198,7 +206,8 @@ def read_table(name: str, rel: str, file: Path, schema: dict[str, Any]) -> tuple
         )
     raw_frame = pl.from_arrow(arrow) if arrow.num_columns else pl.DataFrame()
     frame, type_problems, keys = _typed(name, rel, raw_frame, schema)
-    return Table(name, rel, schema, raw, frame, keys), problems + type_problems
+    digest = hashlib.new(algo, raw).hexdigest()
+    return Table(name, rel, schema, len(raw), digest, algo, frame, keys), problems + type_problems
 
 
 def _header_problems(name: str, rel: str, header: list[str], names: list[str]) -> list[Violation]:
@@ -221,15 +230,18 @@ def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
     n = raw.height
     key_names = schema.get("primaryKey", [])
     present = [k for k in key_names if k in raw.columns]
-    if present:
+    if len(present) == 1:
+        keys = raw[present[0]]
+    elif present:
         keys = raw.select(pl.concat_str([pl.col(k) for k in present], separator=",")).to_series()
     else:
         keys = pl.Series([None] * n, dtype=pl.String)
-    keys = (
-        pl.DataFrame({"k": keys, "i": pl.int_range(n, eager=True)})
-        .select(pl.coalesce(pl.col("k"), pl.format("line {}", pl.col("i") + 2)))
-        .to_series()
-    )
+    if keys.null_count():
+        keys = (
+            pl.DataFrame({"k": keys, "i": pl.int_range(n, eager=True)})
+            .select(pl.coalesce(pl.col("k"), pl.format("line {}", pl.col("i") + 2)))
+            .to_series()
+        )
     columns, problems = [], []
     for f in fields(schema):
         col, kind = f["name"], f.get("type", "string")

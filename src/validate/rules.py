@@ -15,44 +15,57 @@ import numpy as np
 import pandera.errors
 import polars as pl
 
-from desertion_data._read import date_fields, fields, first_day, last_day
+from desertion_data._read import date_fields, day_bounds, fields
 from validate.intervals import bounds
 from validate.package import READ_RULE, TYPE_RULE, Package
-from validate.readable import numbers_in, parse_number, same_number
+from validate.readable import ABS_TOL, REL_TOL, numbers_in, parse_number
 from validate.report import RuleSkipped, Violation, error, warning
 from validate.schema import dataframe_schema, describe
 
 FIG = "figures"
+PARENT = ("lo", "hi", "unit", "country", "start", "end", "measure", "source_id")  # parent columns rules use
+SMALL = 10_000  # rows of a referenced table below which a foreign key is checked by lookup
 
 
-def _days(series: pl.Series, side: str) -> pl.Series:
-    """First or last day of each reduced-precision date in a text column (null where none)."""
-    arrow = series.cast(pl.String).to_arrow()
-    return pl.Series(series.name, first_day(arrow) if side == "first" else last_day(arrow))
+def _days(pkg: Package, table: str, col: str, side: str) -> pl.Series:
+    """First or last day of each reduced-precision date in a column (null where none); cached."""
+    if (table, col) not in pkg.cache:
+        arrow = pkg.frame(table)[col].cast(pl.String).to_arrow()
+        first, last = day_bounds(arrow)
+        pkg.cache[(table, col)] = (pl.Series(col, first), pl.Series(col, last))
+    first, last = pkg.cache[(table, col)]
+    return first if side == "first" else last
 
 
 def figure_frame(pkg: Package) -> pl.DataFrame:
     """Figures with their bounds [lo, hi] and period days (start, end, end_first); cached."""
     if FIG not in pkg.cache:
         f = pkg.frame(FIG)
-        lo, hi = bounds(f["value"].to_numpy(), f["qualifier"].to_numpy())
+        lo, hi = bounds(f["value"], f["qualifier"])
         pkg.cache[FIG] = f.with_columns(
             lo=pl.Series(lo),
             hi=pl.Series(hi),
-            start=_days(f["period_start"], "first"),
-            end=_days(f["period_end"], "last"),
-            end_first=_days(f["period_end"], "first"),
+            start=_days(pkg, FIG, "period_start", "first"),
+            end=_days(pkg, FIG, "period_end", "last"),
+            end_first=_days(pkg, FIG, "period_end", "first"),
         )
     return pkg.cache[FIG]
 
 
-def _with_parent(pkg: Package, *cols: str) -> pl.DataFrame:
-    """Each figure that has a parent, joined to its parent's columns (suffixed '_p')."""
-    f = figure_frame(pkg)
-    parent = f.select(
-        pl.col("figure_id").alias("parent_figure_id"), *[pl.col(c).alias(f"{c}_p") for c in cols]
-    )
-    return f.filter(pl.col("parent_figure_id").is_not_null()).join(parent, on="parent_figure_id", how="inner")
+def _with_parent(pkg: Package, *cols: str, child: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Each figure that has a parent: its own `cols` and `child` columns, and its parent's `cols`
+    (suffixed '_p'). The join is made once per package and cached."""
+    if "parents" not in pkg.cache:
+        f = figure_frame(pkg)
+        parent = f.select(
+            pl.col("figure_id").alias("parent_figure_id"), *[pl.col(c).alias(f"{c}_p") for c in PARENT]
+        )
+        parent = parent.unique(subset="parent_figure_id", keep="first")
+        pkg.cache["parents"] = f.filter(pl.col("parent_figure_id").is_not_null()).join(
+            parent, on="parent_figure_id", how="inner"
+        )
+    own = list(dict.fromkeys(["figure_id", "parent_figure_id", *cols, *child]))
+    return pkg.cache["parents"].select(*own, *[f"{c}_p" for c in cols])
 
 
 def _fmt(x: float) -> str:
@@ -104,7 +117,7 @@ def rows_match_schema(pkg: Package) -> Iterable[Violation]:
                 )
         for col in date_fields(table.schema):
             text = table.frame[col]
-            real = _days(text, "first")
+            real = _days(pkg, name, col, "first")
             bad = (
                 text.is_not_null() & text.str.contains(r"^\d{4}(-\d{2}){0,2}$") & real.is_null()
             ).arg_true()
@@ -134,11 +147,13 @@ def foreign_keys_resolve(pkg: Package) -> Iterable[Violation]:
             target = fk["reference"].get("resource") or name
             if col not in table.frame.columns or target not in pkg.tables:
                 continue
-            known = pkg.frame(target).get_column(ref_col).drop_nulls().unique()
-            rows = table.frame.with_row_index("_i").filter(
-                pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
-            )
-            for i, value in rows.select("_i", col).iter_rows():
+            known = pkg.frame(target).select(pl.col(ref_col).alias(col)).drop_nulls().unique()
+            rows = table.frame.select(col).with_row_index("_i").filter(pl.col(col).is_not_null())
+            if known.height <= SMALL:  # a short list: a hash lookup beats a join
+                rows = rows.filter(~pl.col(col).is_in(known[col].implode()))
+            else:
+                rows = rows.join(known, on=col, how="anti").sort("_i")
+            for i, value in rows.iter_rows():
                 out.append(
                     error(
                         "foreign_keys_resolve",
@@ -227,7 +242,7 @@ def parts_within_total(pkg: Package) -> Iterable[Violation]:
     above it at all are examined; among those, the heaviest set of non-overlapping periods counts.
     A missing start or end is open-ended, so it overlaps everything.
     """
-    j = _with_parent(pkg, "hi").filter(pl.col("lo").is_not_nan())
+    j = _with_parent(pkg, "hi", child=("lo", "measure", "start", "end")).filter(pl.col("lo").is_not_nan())
     suspects = (
         j.group_by("parent_figure_id", "measure")
         .agg(pl.col("lo").sum().alias("total"), pl.col("hi_p").first(), pl.len().alias("n"))
@@ -315,10 +330,13 @@ def period_ordered(pkg: Package) -> Iterable[Violation]:
         )
     sources = pkg.frame("sources")
     if "published" in sources.columns:
-        pub = sources.select(
-            "source_id", published_last=_days(sources["published"], "last"), published=pl.col("published")
+        last = _days(pkg, "sources", "published", "last")
+        published = dict(zip(sources["source_id"], sources["published"], strict=True))
+        limit = dict(zip(sources["source_id"], last, strict=True))
+        late = f.select("figure_id", "source_id", "period_end", "end_first").filter(
+            pl.col("end_first")
+            > pl.col("source_id").replace_strict(limit, default=None, return_dtype=pl.Date)
         )
-        late = f.join(pub, on="source_id").filter(pl.col("end_first") > pl.col("published_last"))
         for r in late.iter_rows(named=True):
             out.append(
                 error(
@@ -326,13 +344,14 @@ def period_ordered(pkg: Package) -> Iterable[Violation]:
                     FIG,
                     r["figure_id"],
                     "period_end",
-                    f"ends {r['period_end']}, after its source was published ({r['published']})",
+                    f"ends {r['period_end']}, after its source was published ({published[r['source_id']]})",
                 )
             )
     p = pkg.frame("penalties")
     if {"effective_from", "effective_to"} <= set(p.columns):
         keys = pkg.tables["penalties"].keys
-        bad = (_days(p["effective_from"], "first") > _days(p["effective_to"], "last")).arg_true()
+        start = _days(pkg, "penalties", "effective_from", "first")
+        bad = (start > _days(pkg, "penalties", "effective_to", "last")).arg_true()
         for i in bad.to_list():
             out.append(
                 error(
@@ -355,19 +374,14 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
     (period_end_stated false) is not compared, since its real end may be earlier.
     """
     group = ["country", "measure", "start"]
-    f = figure_frame(pkg).filter(
-        pl.col("start").is_not_null() & pl.col("end").is_not_null() & pl.col("lo").is_not_nan()
+    f = (
+        figure_frame(pkg)
+        .select("figure_id", "period_end", "period_end_stated", "lo", "hi", "end", "end_first", *group)
+        .filter(pl.col("start").is_not_null() & pl.col("end").is_not_null() & pl.col("lo").is_not_nan())
+        .filter(pl.len().over(group) > 1)
     )
-    earlier = (
-        f.sort([*group, "end"])
-        .with_columns(best=pl.col("lo").cum_max().over(group))
-        .with_columns(
-            best_id=pl.when(pl.col("lo") == pl.col("best"))
-            .then(pl.col("figure_id"))
-            .forward_fill()
-            .over(group)
-        )
-        .select(*group, pl.col("end").alias("at"), "best", "best_id", pl.col("period_end").alias("best_end"))
+    earlier = f.sort([*group, "end"]).select(
+        *group, pl.col("end").alias("at"), pl.col("lo").cum_max().over(group).alias("best")
     )
     later = (
         f.filter(pl.col("period_end_stated"))
@@ -377,14 +391,17 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
     j = later.join_asof(earlier, on="at", by=group, strategy="backward", check_sortedness=False)
     out = []
     for r in j.filter(pl.col("hi") < pl.col("best")).iter_rows(named=True):
+        same = (pl.col("country") == r["country"]) & (pl.col("measure") == r["measure"])
+        prior = f.filter(same & (pl.col("start") == r["start"]) & (pl.col("end") <= r["at"]))
+        a = prior.filter(pl.col("lo") == r["best"]).row(0, named=True)
         out.append(
             error(
                 "cumulative_nondecreasing",
                 FIG,
                 r["figure_id"],
                 "value,period_end",
-                f"at most {_fmt(r['hi'])} to {r['period_end']}, below {r['best_id']} "
-                f"(at least {_fmt(r['best'])} to {r['best_end']}) counted from the same start",
+                f"at most {_fmt(r['hi'])} to {r['period_end']}, below {a['figure_id']} "
+                f"(at least {_fmt(r['best'])} to {a['period_end']}) counted from the same start",
             )
         )
     return out
@@ -429,12 +446,11 @@ def parent_chain_acyclic(pkg: Package) -> Iterable[Violation]:
 
     Each figure on a cycle is reported once (pointer doubling, linear in rows times log rows).
     """
-    f = pkg.frame(FIG)
-    ids = f["figure_id"].to_numpy()
-    index = {k: i for i, k in enumerate(ids)}
-    parent = np.array(
-        [index.get(p, -1) if p is not None else -1 for p in f["parent_figure_id"].to_list()], dtype=np.int64
-    )
+    f = pkg.frame(FIG).select("figure_id", "parent_figure_id").with_row_index("i")
+    index = f.select(pl.col("figure_id").alias("parent_figure_id"), pl.col("i").alias("p"))
+    index = index.unique(subset="parent_figure_id", keep="first")
+    parent = f.join(index, on="parent_figure_id", how="left", maintain_order="left")["p"]
+    parent = parent.cast(pl.Int64).fill_null(-1).to_numpy()
     n = len(parent)
     if n == 0:
         return []
@@ -447,7 +463,7 @@ def parent_chain_acyclic(pkg: Package) -> Iterable[Violation]:
         error(
             "parent_chain_acyclic",
             FIG,
-            ids[i],
+            f["figure_id"][int(i)],
             "parent_figure_id",
             f"its chain of parents returns to itself (through {f['parent_figure_id'][int(i)]})",
         )
@@ -461,11 +477,9 @@ def claim_unique(pkg: Package) -> Iterable[Violation]:
     The first row in key order stands; each later duplicate is reported, naming the first.
     """
     key = ["source_id", "country", "measure", "period_start", "period_end", "value"]
-    f = (
-        pkg.frame(FIG)
-        .sort("figure_id")
-        .with_columns(first=pl.col("figure_id").first().over(key, order_by=None))
-    )
+    f = pkg.frame(FIG).select("figure_id", *key)
+    f = f.filter(pl.struct(key).is_duplicated()).sort("figure_id")
+    f = f.with_columns(first=pl.col("figure_id").first().over(key))
     dup = f.filter(pl.col("figure_id") != pl.col("first"))
     return [
         error("claim_unique", FIG, r["figure_id"], ",".join(key), f"repeats the claim of {r['first']}")
@@ -561,31 +575,43 @@ def value_readable(pkg: Package) -> Iterable[Violation]:
     f = pkg.frame(FIG)
     if not f.is_empty():
         keys = pkg.tables[FIG].keys
-        present = f.select(pl.col("excerpt").str.contains(pl.col("value_text"), literal=True)).to_series()
-        simple = f["value_text"].str.replace_all(",", "").str.contains(r"^\d+(\.\d+)?$")
-        fast = f["value_text"].str.replace_all(",", "").cast(pl.Float64, strict=False)
-        for i, (text, value, ok) in enumerate(zip(f["value_text"], f["value"], present, strict=True)):
-            if text is None or value is None:
-                continue
-            if not ok:
-                out.append(
-                    error(
-                        "value_readable",
-                        FIG,
-                        keys[i],
-                        "value_text,excerpt",
-                        f"'{text}' does not occur in the excerpt",
-                    )
+        text = pl.col("value_text")
+        plain = text.str.contains(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
+        checked = (
+            f.select(
+                "value_text",
+                "value",
+                present=pl.col("excerpt").str.contains(text, literal=True),
+                fast=pl.when(plain).then(text.str.replace_all(",", "").cast(pl.Float64, strict=False)),
+            )
+            .with_row_index("_i")
+            .filter(text.is_not_null() & pl.col("value").is_not_null())
+        )
+        for i, t in checked.filter(~pl.col("present").fill_null(False))[["_i", "value_text"]].iter_rows():
+            out.append(
+                error(
+                    "value_readable",
+                    FIG,
+                    keys[i],
+                    "value_text,excerpt",
+                    f"'{t}' does not occur in the excerpt",
                 )
-                continue
-            stated = fast[i] if simple[i] else parse_number(text)
-            if not same_number(stated, value):
-                got = "cannot be read as a number" if stated is None else f"reads as {stated:g}"
-                out.append(
-                    error(
-                        "value_readable", FIG, keys[i], "value,value_text", f"'{text}' {got}, not {value:g}"
-                    )
-                )
+            )
+        present = checked.filter(pl.col("present").fill_null(False))
+        slow = present.filter(pl.col("fast").is_null())["value_text"].unique().to_list()
+        read = {t: parse_number(t) for t in slow}
+        stated = present.with_columns(
+            stated=pl.coalesce("fast", text.replace_strict(read, default=None, return_dtype=pl.Float64))
+        )
+        gap = (pl.col("stated") - pl.col("value")).abs()
+        scale = pl.max_horizontal(pl.col("stated").abs(), pl.col("value").abs())
+        close = (gap <= pl.max_horizontal(pl.lit(ABS_TOL), REL_TOL * scale)).fill_null(False)
+        wrong = stated.filter(~close)[["_i", "value_text", "value", "stated"]]
+        for i, t, value, got in wrong.iter_rows():
+            shown = "cannot be read as a number" if got is None else f"reads as {got:g}"
+            out.append(
+                error("value_readable", FIG, keys[i], "value,value_text", f"'{t}' {shown}, not {value:g}")
+            )
     p = pkg.frame("penalties")
     if not p.is_empty():
         keys = pkg.tables["penalties"].keys
@@ -651,8 +677,10 @@ def parent_basis_stated(pkg: Package) -> Iterable[Violation]:
 
 def unit_matches_measure(pkg: Package) -> Iterable[Violation]:
     """A figure is stated in its measure's unit."""
-    m = pkg.frame("measures").select("measure", pl.col("unit").alias("unit_m"))
-    j = pkg.frame(FIG).join(m, on="measure", how="inner").filter(pl.col("unit") != pl.col("unit_m"))
+    units = dict(pkg.frame("measures").select("measure", "unit").iter_rows())
+    f = pkg.frame(FIG).select("figure_id", "measure", "unit")
+    f = f.with_columns(unit_m=pl.col("measure").replace_strict(units, default=None, return_dtype=pl.String))
+    wrong = f.filter(pl.col("unit_m").is_not_null() & (pl.col("unit") != pl.col("unit_m")))
     return [
         error(
             "unit_matches_measure",
@@ -661,7 +689,7 @@ def unit_matches_measure(pkg: Package) -> Iterable[Violation]:
             "unit",
             f"unit {r['unit']}, but measure {r['measure']} is counted in {r['unit_m']}",
         )
-        for r in j.iter_rows(named=True)
+        for r in wrong.iter_rows(named=True)
     ]
 
 
@@ -678,7 +706,7 @@ def package_intact(pkg: Package) -> Iterable[Violation]:
         table = pkg.tables[name]
         described.add(Path(table.path).as_posix())
         algo, _, want = str(res.get("hash", "")).rpartition(":")
-        got = hashlib.new(algo or "md5", table.raw).hexdigest()
+        got = table.digest if table.algo == (algo or "md5") else ""
         if got != want:
             out.append(
                 error(
@@ -690,14 +718,14 @@ def package_intact(pkg: Package) -> Iterable[Violation]:
                     f"the descriptor says {want or 'nothing'} (run `nox -s stamp` after editing data)",
                 )
             )
-        if res.get("bytes") != len(table.raw):
+        if res.get("bytes") != table.size:
             out.append(
                 error(
                     "package_intact",
                     name,
                     "",
                     "bytes",
-                    f"{table.path}: {len(table.raw)} bytes, the descriptor says {res.get('bytes')}",
+                    f"{table.path}: {table.size} bytes, the descriptor says {res.get('bytes')}",
                 )
             )
         if res.get("schema") != f"schemas/{name}.schema.json":
@@ -751,15 +779,11 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
     different values are listed, so that a reader sees where sources disagree.
     """
     key = ["country", "measure", "period_start", "period_end"]
-    f = pkg.frame(FIG).filter(pl.col("value").is_not_null())
-    groups = (
-        f.group_by(key)
-        .agg(
-            pl.col("source_id").n_unique().alias("n_sources"),
-            pl.col("value").n_unique().alias("n_values"),
-            pl.format("{} ({})", pl.col("value"), pl.col("figure_id")).sort().alias("claims"),
-        )
-        .filter((pl.col("n_sources") > 1) & (pl.col("n_values") > 1))
+    f = pkg.frame(FIG).select("figure_id", "source_id", "value", *key).filter(pl.col("value").is_not_null())
+    split = (pl.col("source_id").n_unique().over(key) > 1) & (pl.col("value").n_unique().over(key) > 1)
+    f = f.filter(split)
+    groups = f.group_by(key).agg(
+        pl.format("{} ({})", pl.col("value"), pl.col("figure_id")).sort().alias("claims")
     )
     j = f.join(groups, on=key, how="inner", nulls_equal=True)
     return [
