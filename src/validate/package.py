@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,8 @@ from desertion_data._read import date_fields, fields, read_options
 from validate.report import InputError, Violation, error
 
 READ_RULE = "csv_well_formed"
+BOM = b"\xef\xbb\xbf"
+CHUNK = 1 << 24
 TYPE_RULE = "rows_match_schema"
 POLARS_TYPES = {"string": pl.String, "integer": pl.Int64, "number": pl.Float64, "boolean": pl.Boolean}
 TRUE = ("true", "True", "TRUE", "1")
@@ -128,38 +129,54 @@ def _line_of(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
+def _scan(file: Path, algo: str) -> tuple[str, int, bool, int, bool]:
+    """One pass over the file's bytes: digest, size, byte-order mark, CRLF count, any non-blank byte."""
+    digest, size, crlf, nonblank, bom, tail = hashlib.new(algo), 0, 0, False, False, b""
+    with file.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if size == 0:
+                bom = chunk.startswith(BOM)
+            digest.update(chunk)
+            crlf += chunk.count(b"\r\n") + (tail == b"\r" and chunk[:1] == b"\n")
+            nonblank = nonblank or bool(chunk.strip())
+            size, tail = size + len(chunk), chunk[-1:]
+    return digest.hexdigest(), size, bom, crlf, nonblank
+
+
 def read_table(
     name: str, rel: str, file: Path, schema: dict[str, Any], algo: str = "sha256"
 ) -> tuple[Table, list[Violation]]:
-    """Read one CSV file strictly; see the module docstring for what becomes a violation."""
+    """Read one CSV file strictly; see the module docstring for what becomes a violation.
+
+    The file is streamed: hashed in chunks and parsed in record batches straight into polars, so
+    that at no point are its bytes, an Arrow copy and a polars copy all held in full.
+    """
     if not file.is_file():
         raise InputError(f"{rel}: file not found (resource '{name}')")
-    raw = file.read_bytes()
-    if not raw.strip():
+    digest, size, bom, crlf, nonblank = _scan(file, algo)
+    if not nonblank:
         raise InputError(f"{rel}: empty file (resource '{name}'); it needs at least a header row")
     problems: list[Violation] = []
-    body = raw
-    if raw.startswith(b"\xef\xbb\xbf"):
+    if bom:
         problems.append(error(READ_RULE, name, "", "", f"{rel}: line 1: starts with a UTF-8 byte-order mark"))
-        body = raw[3:]
-    if (crlf := raw.find(b"\r\n")) >= 0:
-        n = raw.count(b"\r\n")
+    if crlf:
+        where = _line_of(file.read_bytes(), file.read_bytes().find(b"\r\n"))
         problems.append(
             error(
                 READ_RULE,
                 name,
                 "",
                 "",
-                f"{rel}: line {_line_of(raw, crlf)}: CRLF line end ({n} line(s)); the package uses LF",
+                f"{rel}: line {where}: CRLF line end ({crlf} line(s)); the package uses LF",
             )
         )
-    header_line = body.split(b"\n", 1)[0].rstrip(b"\r")
+    with file.open("rb") as fh:
+        header_line = fh.readline().removeprefix(BOM).rstrip(b"\r\n")
     try:
         header = next(csv.reader([header_line.decode("utf-8")]))
     except UnicodeDecodeError as exc:
         raise InputError(f"{rel}: line 1: not valid UTF-8 at byte {exc.start}") from None
     names = [f["name"] for f in fields(schema)]
-    key_names = schema.get("primaryKey", [])
     problems += _header_problems(name, rel, header, names)
 
     bad_rows: list[tuple[int | None, str]] = []
@@ -171,12 +188,15 @@ def read_table(
     read, parse, convert = read_options(schema, as_text=True, on_invalid=on_invalid)
     convert.column_types = {h: pa.string() for h in header}
     convert.include_columns = [h for h in header if h in names]
+    batches = []
     try:
-        arrow = pacsv.read_csv(
-            io.BytesIO(body), read_options=read, parse_options=parse, convert_options=convert
-        )
+        with file.open("rb") as fh:
+            fh.seek(len(BOM) if bom else 0)
+            for batch in pacsv.open_csv(fh, read_options=read, parse_options=parse, convert_options=convert):
+                batches.append(pl.from_arrow(batch))
     except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+        if "utf8" in str(exc).lower():
+            raw = file.read_bytes()
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError as bad:
@@ -184,18 +204,30 @@ def read_table(
                     f"{rel}: line {_line_of(raw, bad.start)}: not valid UTF-8 (byte {bad.start})"
                 ) from None
         raise InputError(f"{rel}: cannot be parsed as CSV: {exc}") from None
-    cursor = 0
+    if bad_rows:
+        problems += _bad_rows(name, rel, file.read_bytes(), header, schema.get("primaryKey", []), bad_rows)
+    if batches:
+        raw_frame = pl.concat(batches, rechunk=False)
+    else:
+        raw_frame = pl.DataFrame({h: pl.Series(h, [], dtype=pl.String) for h in convert.include_columns})
+    frame, type_problems, keys = _typed(name, rel, raw_frame, schema)
+    return Table(name, rel, schema, size, digest, algo, frame, keys), problems + type_problems
+
+
+def _bad_rows(name, rel, body: bytes, header, key_names, bad_rows) -> list[Violation]:
+    """Rows with too many or too few cells, located by their text (pyarrow gives no line number)."""
+    out, cursor = [], 0
     for number, text in bad_rows:
         cells = next(csv.reader([text]), [])
         key = ",".join(
             cells[header.index(k)] for k in key_names if k in header and header.index(k) < len(cells)
         )
-        at = body.find(text.encode("utf-8"), cursor)  # pyarrow gives no line number: find the row's text
+        at = body.find(text.encode("utf-8"), cursor)
         if number is None and at >= 0:
             cursor = at + 1
             number = _line_of(body, at)
         where = f"line {number}" if number is not None else "a row"
-        problems.append(
+        out.append(
             error(
                 READ_RULE,
                 name,
@@ -204,10 +236,7 @@ def read_table(
                 f"{rel}: {where}: {len(cells)} cells where the header has {len(header)}",
             )
         )
-    raw_frame = pl.from_arrow(arrow) if arrow.num_columns else pl.DataFrame()
-    frame, type_problems, keys = _typed(name, rel, raw_frame, schema)
-    digest = hashlib.new(algo, raw).hexdigest()
-    return Table(name, rel, schema, len(raw), digest, algo, frame, keys), problems + type_problems
+    return out
 
 
 def _header_problems(name: str, rel: str, header: list[str], names: list[str]) -> list[Violation]:

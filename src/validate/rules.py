@@ -52,18 +52,35 @@ def figure_frame(pkg: Package) -> pl.DataFrame:
     return pkg.cache[FIG]
 
 
+def parent_index(pkg: Package) -> pl.Series:
+    """Row position of each figure's parent (null where it has none or names no figure); cached.
+
+    The one join on figure ids: the parent rules, the cycle check and the self-referencing foreign
+    key all work from these positions.
+    """
+    if "parent_index" not in pkg.cache:
+        f = pkg.frame(FIG).select("figure_id", "parent_figure_id")
+        index = f.select(
+            pl.col("figure_id").alias("parent_figure_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("p")
+        )
+        index = index.unique(subset="parent_figure_id", keep="first")
+        linked = f.select("parent_figure_id").join(
+            index, on="parent_figure_id", how="left", maintain_order="left"
+        )
+        pkg.cache["parent_index"] = linked["p"]
+    return pkg.cache["parent_index"]
+
+
 def _with_parent(pkg: Package, *cols: str, child: tuple[str, ...] = ()) -> pl.DataFrame:
     """Each figure that has a parent: its own `cols` and `child` columns, and its parent's `cols`
-    (suffixed '_p'). The join is made once per package and cached."""
+    (suffixed '_p'). Built once per package from parent_index and cached."""
     if "parents" not in pkg.cache:
-        f = figure_frame(pkg)
-        parent = f.select(
-            pl.col("figure_id").alias("parent_figure_id"), *[pl.col(c).alias(f"{c}_p") for c in PARENT]
-        )
-        parent = parent.unique(subset="parent_figure_id", keep="first")
-        pkg.cache["parents"] = f.filter(pl.col("parent_figure_id").is_not_null()).join(
-            parent, on="parent_figure_id", how="inner"
-        )
+        f = figure_frame(pkg).select("figure_id", "parent_figure_id", *PARENT)
+        p = parent_index(pkg)
+        has = p.is_not_null()
+        kids = f.filter(has)
+        parent = f.select(PARENT).gather(p.filter(has))
+        pkg.cache["parents"] = kids.hstack([parent[c].alias(f"{c}_p") for c in PARENT])
     own = list(dict.fromkeys(["figure_id", "parent_figure_id", *cols, *child]))
     return pkg.cache["parents"].select(*own, *[f"{c}_p" for c in cols])
 
@@ -147,12 +164,15 @@ def foreign_keys_resolve(pkg: Package) -> Iterable[Violation]:
             target = fk["reference"].get("resource") or name
             if col not in table.frame.columns or target not in pkg.tables:
                 continue
-            known = pkg.frame(target).select(pl.col(ref_col).alias(col)).drop_nulls().unique()
             rows = table.frame.select(col).with_row_index("_i").filter(pl.col(col).is_not_null())
-            if known.height <= SMALL:  # a short list: a hash lookup beats a join
-                rows = rows.filter(~pl.col(col).is_in(known[col].implode()))
+            if (name, col, ref_col) == (FIG, "parent_figure_id", "figure_id"):
+                rows = rows.filter(parent_index(pkg).filter(table.frame[col].is_not_null()).is_null())
             else:
-                rows = rows.join(known, on=col, how="anti").sort("_i")
+                known = pkg.frame(target).select(pl.col(ref_col).alias(col)).drop_nulls().unique()
+                if known.height <= SMALL:  # a short list: a hash lookup beats a join
+                    rows = rows.filter(~pl.col(col).is_in(known[col].implode()))
+                else:
+                    rows = rows.join(known, on=col, how="anti").sort("_i")
             for i, value in rows.iter_rows():
                 out.append(
                     error(
@@ -446,11 +466,8 @@ def parent_chain_acyclic(pkg: Package) -> Iterable[Violation]:
 
     Each figure on a cycle is reported once (pointer doubling, linear in rows times log rows).
     """
-    f = pkg.frame(FIG).select("figure_id", "parent_figure_id").with_row_index("i")
-    index = f.select(pl.col("figure_id").alias("parent_figure_id"), pl.col("i").alias("p"))
-    index = index.unique(subset="parent_figure_id", keep="first")
-    parent = f.join(index, on="parent_figure_id", how="left", maintain_order="left")["p"]
-    parent = parent.cast(pl.Int64).fill_null(-1).to_numpy()
+    f = pkg.frame(FIG)
+    parent = parent_index(pkg).fill_null(-1).to_numpy()
     n = len(parent)
     if n == 0:
         return []
