@@ -81,3 +81,11 @@ def _build(session: nox.Session) -> None:
     session.run("python", "-m", "build", "--no-isolation", "--outdir", "dist", ".", env=env)
     session.run("python", "-m", "validate.release", "zip", env=env)
     session.run("twine", "check", "--strict", *glob.glob("dist/*.whl"), *glob.glob("dist/*.tar.gz"))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time the validator at 10k/100k/1M figures, the loader and the import; write benchmarks/RESULTS.md."""
+    _install(session, "validate")
+    session.install("nox")
+    session.run("python", "benchmarks/run.py", *session.posargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,13 @@ DESCRIPTOR = "datapackage.json"
 
 @functools.cache
 def root() -> Path:
-    """The folder holding datapackage.json: inside the wheel, or the checkout's root."""
+    """The folder holding datapackage.json: $DESERTION_DATA_ROOT if set, else inside the wheel,
+    else the checkout's root."""
+    override = os.environ.get("DESERTION_DATA_ROOT")
+    if override:
+        if not (Path(override) / DESCRIPTOR).is_file():
+            raise FileNotFoundError(f"DESERTION_DATA_ROOT={override} holds no {DESCRIPTOR}")
+        return Path(override)
     bundled = Path(str(files("desertion_data"))) / "package"
     if (bundled / DESCRIPTOR).is_file():
         return bundled

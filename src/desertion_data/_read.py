@@ -63,35 +63,48 @@ def read_table(path: Path, schema: dict[str, Any]) -> pa.Table:
     return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
 
 
+def _pad(text: pa.Array, year: str, month: str) -> tuple[pa.Array, pa.Array]:
+    """Each date padded to a full day with the given suffixes, and each one's length."""
+    if isinstance(text, pa.ChunkedArray):  # element-wise kernels with scalars are slow across many chunks
+        text = text.combine_chunks()
+    text = pc.cast(text, pa.string())
+    length = pc.utf8_length(text)
+    # an array of suffixes: joining with a broadcast scalar is far slower in pyarrow
+    suffix = pc.if_else(pc.equal(length, 4), year, pc.if_else(pc.equal(length, 7), month, ""))
+    return pc.binary_join_element_wise(text, suffix, ""), length
+
+
+def _days(padded: pa.Array) -> pa.Array:
+    """Full ISO dates as timestamps; null where absent or impossible ('2025-02-30', '2025-13-01')."""
+    try:
+        return pc.cast(padded, pa.timestamp("s"))  # strict ISO 8601: fast, and rejects impossible days
+    except pa.ArrowInvalid:
+        parsed = pc.strptime(padded, format="%Y-%m-%d", unit="s", error_is_null=True)
+        # strptime rolls 2025-02-30 over to March: keep only dates whose day is the day written
+        written = pc.cast(pc.utf8_slice_codeunits(padded, 8, 10), pa.int64(), safe=False)
+        return pc.if_else(pc.equal(pc.day(parsed), written), parsed, pa.scalar(None, parsed.type))
+
+
 def first_day(text: pa.Array) -> pa.Array:
     """First day of each reduced-precision date ('2024' -> 2024-01-01); null if absent or impossible."""
-    return day_bounds(text)[0]
+    padded, _ = _pad(text, "-01-01", "-01")
+    return pc.cast(_days(padded), pa.date32())
 
 
 def last_day(text: pa.Array) -> pa.Array:
     """Last day of each reduced-precision date ('2024-02' -> 2024-02-29); null if absent or impossible."""
-    return day_bounds(text)[1]
+    padded, length = _pad(text, "-12-31", "-01")
+    day = _days(padded)
+    month_end = pc.subtract(
+        pc.floor_temporal(pc.add(day, pa.scalar(31 * 86400, pa.duration("s"))), unit="month"),
+        pa.scalar(86400, pa.duration("s")),
+    )
+    return pc.cast(pc.if_else(pc.equal(length, 7), month_end, day), pa.date32())
 
 
 def day_bounds(text: pa.Array) -> tuple[pa.Array, pa.Array]:
     """First and last day each reduced-precision date covers, as date32 (null if absent or impossible)."""
-    text = pc.cast(text, pa.string())
-    padded = pc.utf8_slice_codeunits(pc.binary_join_element_wise(text, "-01-01", ""), 0, 10)
-    parsed = pc.strptime(padded, format="%Y-%m-%d", unit="s", error_is_null=True)
-    # strptime rolls 2025-02-30 over to March: keep only dates whose day is the day written
-    written = pc.cast(pc.utf8_slice_codeunits(padded, 8, 10), pa.int64(), safe=False)
-    first = pc.if_else(pc.equal(pc.day(parsed), written), parsed, pa.scalar(None, parsed.type))
-    length = pc.utf8_length(text)
-    day = pa.scalar(86400, pa.duration("s"))
-    next_month = pc.floor_temporal(pc.add(first, pa.scalar(31 * 86400, pa.duration("s"))), unit="month")
-    next_year = pc.floor_temporal(pc.add(first, pa.scalar(366 * 86400, pa.duration("s"))), unit="year")
-    last = pc.case_when(
-        pc.make_struct(pc.equal(length, 4), pc.equal(length, 7)),
-        pc.subtract(next_year, day),
-        pc.subtract(next_month, day),
-        first,
-    )
-    return pc.cast(first, pa.date32()), pc.cast(last, pa.date32())
+    return first_day(text), last_day(text)
 
 
 def with_date_columns(table: pa.Table, schema: dict[str, Any]) -> pa.Table:
