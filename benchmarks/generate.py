@@ -147,6 +147,20 @@ def inject(frame: pl.DataFrame, fraction: float, seed: int = 1) -> tuple[pl.Data
     return pl.DataFrame(rows, schema=frame.schema), expected
 
 
+def conform(frame: pl.DataFrame, table: str) -> pl.DataFrame:
+    """The frame with the schema's columns in order; a column it lacks is false (boolean) or empty."""
+    fields = json.loads((ROOT / "schemas" / f"{table}.schema.json").read_text(encoding="utf-8"))["fields"]
+    cols = []
+    for f in fields:
+        if f["name"] in frame.columns:
+            cols.append(pl.col(f["name"]))
+        elif f["type"] == "boolean":
+            cols.append(pl.lit(False).alias(f["name"]))
+        else:
+            cols.append(pl.lit(None, dtype=pl.String).alias(f["name"]))
+    return frame.select(cols)
+
+
 def write_package(out: Path, frame: pl.DataFrame) -> Path:
     """Write the package (real schemas and measures, one synthetic source) and its source text."""
     shutil.rmtree(out, ignore_errors=True)
@@ -168,6 +182,7 @@ def write_package(out: Path, frame: pl.DataFrame) -> Path:
             "language": ["en"],
             "translated_from": [None],
             "origin": ["core-article"],
+            "source_type": ["news"],
             "file": [f"{SOURCE}.txt"],
             "sha256": [hashlib.sha256(text).hexdigest()],
             "notes": [None],
@@ -177,9 +192,11 @@ def write_package(out: Path, frame: pl.DataFrame) -> Path:
             for c in ("publisher", "published", "published_not_before", "translated_from", "notes")
         },
     )
-    sources.write_csv(out / "data" / "sources.csv", line_terminator="\n")
-    frame.write_csv(out / "data" / "figures.csv", line_terminator="\n", float_precision=None)
-    for name in ("penalties", "quotes"):
+    conform(sources, "sources").write_csv(out / "data" / "sources.csv", line_terminator="\n")
+    conform(frame, "figures").write_csv(
+        out / "data" / "figures.csv", line_terminator="\n", float_precision=None
+    )
+    for name in ("penalties", "quotes", "events", "discrepancies"):
         (out / "data" / f"{name}.csv").write_bytes(
             (ROOT / "data" / f"{name}.csv").read_bytes().split(b"\n", 1)[0] + b"\n"
         )

@@ -62,6 +62,8 @@ def fig(figure_id: str, value: float | str = 10, **kw: object) -> dict[str, str]
         period_start="2022",
         period_end="2023",
         period_end_stated="true",
+        split_into_parts="false",
+        disputed="false",
         excerpt=f"They counted {text} cases {basis}".strip() + ".",
     )
     return row("figures", figure_id=figure_id, value=value, value_text=text, **{**defaults, **kw})
@@ -109,6 +111,7 @@ def build_package(tmp: Path, **tables: list[dict[str, str]]) -> Path:
                 url="https://example.org/s1",
                 language="en",
                 origin="core-article",
+                source_type="news",
                 file="s1.txt",
                 sha256=sha,
                 published="2025-09-15",
@@ -118,6 +121,8 @@ def build_package(tmp: Path, **tables: list[dict[str, str]]) -> Path:
         "figures": [fig("s1-f01")],
         "penalties": [],
         "quotes": [],
+        "events": [],
+        "discrepancies": [],
     }
     desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
     for res in desc["resources"]:

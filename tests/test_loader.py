@@ -88,7 +88,7 @@ def test_cite_one_figure_gives_its_original_source():
         (["cite", "--format", "bibtex"], 0, ["@misc{"]),
         (["cite", "--figure", "jointearn-record-numbers-f01"], 0, ["news.jointearn.com"]),
         (["cite", "--figure", "nope"], 1, ["no figure"]),
-        (["verify"], 0, ["ok: 5 tables"]),
+        (["verify"], 0, [f"ok: {len(dd.names())} tables"]),
         (["info"], 0, ["desertion-data", "figures:"]),
     ],
     ids=lambda a: " ".join(a) if isinstance(a, list) else None,

@@ -369,6 +369,7 @@ def test_parent_basis_stated(make_package):
                 url="https://example.org/1",
                 language="en",
                 origin="core-article",
+                source_type="news",
                 file="s1.txt",
                 sha256=hashlib.sha256(SOURCE_TEXT.encode()).hexdigest(),
             ),
@@ -378,6 +379,7 @@ def test_parent_basis_stated(make_package):
                 url="https://example.org/2",
                 language="en",
                 origin="core-article",
+                source_type="news",
                 file="s2.txt",
                 sha256="0" * 64,
             ),
@@ -431,6 +433,7 @@ def test_claims_agree_warns_across_sources_only(make_package):
                 url=f"https://example.org/{s}",
                 language="en",
                 origin="core-article",
+                source_type="news",
                 file=f"{s}.txt",
                 sha256=c * 64,
             )
@@ -511,3 +514,79 @@ def test_rule_documented(rule):
     first = (rule.__doc__ or "").strip().splitlines()[0]
     assert first.endswith(".") or first.endswith(")."), rule.__name__
     assert len(first) < 110
+
+
+def test_parts_sum_to_total(make_package):
+    """A total declared split must equal its parts' sum within the qualifiers, and must have parts."""
+    part = {"parent_basis": "including"}
+    path = make_package(
+        figures=[
+            fig("s1-f01", 100, split_into_parts="true"),
+            fig("s1-f02", 60, parent_figure_id="s1-f01", **part),
+            fig("s1-f03", 30, parent_figure_id="s1-f01", **part),
+            fig("s1-f10", 100, split_into_parts="true", qualifier="nearly"),
+            fig("s1-f11", 60, parent_figure_id="s1-f10", **part),
+            fig("s1-f12", 35, parent_figure_id="s1-f10", **part),
+            fig("s1-f20", 100, split_into_parts="true"),
+            fig("s1-f30", 100),
+            fig("s1-f31", 10, parent_figure_id="s1-f30", **part),
+        ]
+    )
+    assert found(path, "parts_sum_to_total") == {
+        ("parts_sum_to_total", "s1-f01"),
+        ("parts_sum_to_total", "s1-f20"),
+    }
+
+
+def test_derivation_agrees(make_package):
+    """176,000 = 235,646 - about 60,000 holds; 30,000 does not; a missing input or half a pair is an error."""
+    path = make_package(
+        figures=[
+            fig("s1-f01", 235646, period_end="2025"),
+            fig("s1-f02", 60000, qualifier="approximately", period_end="2024"),
+            fig("s1-f03", 176000, derivation="difference", derived_from="s1-f01 s1-f02", period_start="2024"),
+            fig("s1-f04", 30000, derivation="difference", derived_from="s1-f01 s1-f02", period_start="2023"),
+            fig("s1-f05", 10, derivation="ratio", derived_from="s1-f01 s1-f99", period_start="2022-05"),
+            fig("s1-f06", 10, derivation="sum", period_start="2022-06"),
+            fig("s1-f07", 4, derivation="ratio", derived_from="s1-f01 s1-f02", period_start="2022-07"),
+        ]
+    )
+    assert found(path, "derivation_agrees") == {
+        ("derivation_agrees", k) for k in ("s1-f04", "s1-f05", "s1-f06")
+    }
+
+
+def test_discrepancy_rows_exist(make_package):
+    path = make_package(
+        figures=[fig("s1-f01", 5, disputed="true"), fig("s1-f02", 6, disputed="true"), fig("s1-f03", 7)],
+        discrepancies=[
+            row(
+                "discrepancies",
+                discrepancy_id="d001",
+                kind="misreading",
+                rows="s1-f01",
+                evidence="s1-f03",
+                explanation="x",
+            ),
+            row(
+                "discrepancies",
+                discrepancy_id="d002",
+                kind="unverified",
+                rows="s1-f03 s1-f77",
+                explanation="x",
+            ),
+            row(
+                "discrepancies",
+                discrepancy_id="d003",
+                kind="rounding",
+                rows="s1-f03",
+                evidence="s1-e01",
+                explanation="x",
+            ),
+        ],
+    )
+    assert found(path, "discrepancy_rows_exist") == {
+        ("discrepancy_rows_exist", "d002"),
+        ("discrepancy_rows_exist", "d003"),
+        ("discrepancy_rows_exist", "s1-f02"),
+    }

@@ -23,7 +23,17 @@ from validate.report import RuleSkipped, Violation, error, warning
 from validate.schema import dataframe_schema, describe
 
 FIG = "figures"
-PARENT = ("lo", "hi", "unit", "country", "start", "end", "measure", "source_id")  # parent columns rules use
+PARENT = (
+    "lo",
+    "hi",
+    "unit",
+    "country",
+    "start",
+    "end",
+    "measure",
+    "source_id",
+    "scope",
+)  # parent columns rules use
 SMALL = 10_000  # rows of a referenced table below which a foreign key is checked by lookup
 
 
@@ -393,9 +403,10 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
     value below that one's lowest possible value. A later figure whose end is only our upper bound
     (period_end_stated false) is not compared, since its real end may be earlier.
     """
-    group = ["country", "measure", "start"]
+    group = ["country", "measure", "scope", "start"]
     f = (
         figure_frame(pkg)
+        .with_columns(pl.col("scope").fill_null(""))  # join_asof matches no null keys
         .select("figure_id", "period_end", "period_end_stated", "lo", "hi", "end", "end_first", *group)
         .filter(pl.col("start").is_not_null() & pl.col("end").is_not_null() & pl.col("lo").is_not_nan())
         .filter(pl.len().over(group) > 1)
@@ -412,6 +423,7 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
     out = []
     for r in j.filter(pl.col("hi") < pl.col("best")).iter_rows(named=True):
         same = (pl.col("country") == r["country"]) & (pl.col("measure") == r["measure"])
+        same &= pl.col("scope") == r["scope"]
         prior = f.filter(same & (pl.col("start") == r["start"]) & (pl.col("end") <= r["at"]))
         a = prior.filter(pl.col("lo") == r["best"]).row(0, named=True)
         out.append(
@@ -493,7 +505,7 @@ def claim_unique(pkg: Package) -> Iterable[Violation]:
 
     The first row in key order stands; each later duplicate is reported, naming the first.
     """
-    key = ["source_id", "country", "measure", "period_start", "period_end", "value"]
+    key = ["source_id", "country", "measure", "scope", "period_start", "period_end", "value"]
     f = pkg.frame(FIG).select("figure_id", *key)
     f = f.filter(pl.struct(key).is_duplicated()).sort("figure_id")
     f = f.with_columns(first=pl.col("figure_id").first().over(key))
@@ -526,7 +538,7 @@ def penalty_terms_ordered(pkg: Package) -> Iterable[Violation]:
     ]
 
 
-TEXT_COLUMNS = {"figures": "excerpt", "penalties": "excerpt", "quotes": "text"}
+TEXT_COLUMNS = {"figures": "excerpt", "penalties": "excerpt", "quotes": "text", "events": "excerpt"}
 
 
 def source_texts(pkg: Package) -> dict[str, str]:
@@ -795,7 +807,7 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
     Figures of one country, measure, period_start and period_end from two or more sources with
     different values are listed, so that a reader sees where sources disagree.
     """
-    key = ["country", "measure", "period_start", "period_end"]
+    key = ["country", "measure", "scope", "period_start", "period_end"]
     f = pkg.frame(FIG).select("figure_id", "source_id", "value", *key).filter(pl.col("value").is_not_null())
     split = (pl.col("source_id").n_unique().over(key) > 1) & (pl.col("value").n_unique().over(key) > 1)
     f = f.filter(split)
@@ -814,6 +826,154 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
         )
         for r in j.sort("figure_id").iter_rows(named=True)
     ]
+
+
+def parts_sum_to_total(pkg: Package) -> Iterable[Violation]:
+    """Parts that a source declares as splitting a total add up to it, within their qualifiers.
+
+    For a figure with split_into_parts true, its children's bounds summed ([sum of lows, sum of
+    highs]) must overlap its own bounds: "6 988, 17 658, 67 840 and 110 511 ... in all 202 997".
+    A total declared split but with no parts recorded is an error too.
+    """
+    f = figure_frame(pkg)
+    totals = f.filter(pl.col("split_into_parts").fill_null(False)).select("figure_id", "lo", "hi")
+    if totals.is_empty():
+        return []
+    sums = (
+        _with_parent(pkg, child=("lo", "hi"))
+        .group_by("parent_figure_id")
+        .agg(pl.col("lo").sum().alias("sum_lo"), pl.col("hi").sum().alias("sum_hi"), pl.len().alias("n"))
+        .rename({"parent_figure_id": "figure_id"})
+    )
+    out = []
+    for r in totals.join(sums, on="figure_id", how="left").iter_rows(named=True):
+        if not r["n"]:
+            out.append(
+                error(
+                    "parts_sum_to_total",
+                    FIG,
+                    r["figure_id"],
+                    "split_into_parts",
+                    "is declared split into parts, but no figure names it as parent",
+                )
+            )
+        elif r["sum_lo"] > r["hi"] or r["sum_hi"] < r["lo"]:
+            out.append(
+                error(
+                    "parts_sum_to_total",
+                    FIG,
+                    r["figure_id"],
+                    "value,split_into_parts",
+                    f"its {r['n']} parts add up to {_fmt(r['sum_lo'])}..{_fmt(r['sum_hi'])}, "
+                    f"outside its own {_fmt(r['lo'])}..{_fmt(r['hi'])}",
+                )
+            )
+    return out
+
+
+def _derive(kind: str, ins: list[tuple[float, float]]) -> tuple[float, float]:
+    """Bounds of a sum, difference (first minus the rest) or ratio (first over second) of intervals."""
+    if kind == "sum":
+        return sum(lo for lo, _ in ins), sum(hi for _, hi in ins)
+    if kind == "difference":
+        (lo0, hi0), rest = ins[0], ins[1:]
+        return lo0 - sum(hi for _, hi in rest), hi0 - sum(lo for lo, _ in rest)
+    (alo, ahi), (blo, bhi) = ins[0], ins[1]
+    if blo <= 0:
+        return -math.inf, math.inf
+    return alo / bhi, ahi / blo
+
+
+def derivation_agrees(pkg: Package) -> Iterable[Violation]:
+    """A figure computed from others agrees with them, within both sides' qualifiers.
+
+    derivation (difference, sum, ratio) and derived_from (figure ids, in order) come together;
+    the interval computed from the inputs' bounds must overlap the figure's own bounds. Example:
+    176,000 AWOL cases from Sep 2024 to Sep 2025 = 235,646 - "about 60 thousand" (54,000..66,000).
+    """
+    f = figure_frame(pkg)
+    rows = f.filter(pl.col("derivation").is_not_null() | pl.col("derived_from").is_not_null())
+    if rows.is_empty():
+        return []
+    bounds_of = {r[0]: (r[1], r[2]) for r in f.select("figure_id", "lo", "hi").iter_rows()}
+    out = []
+    for r in rows.iter_rows(named=True):
+        fid, kind, ids = r["figure_id"], r["derivation"], (r["derived_from"] or "").split()
+        if not kind or not ids:
+            out.append(
+                error(
+                    "derivation_agrees",
+                    FIG,
+                    fid,
+                    "derivation,derived_from",
+                    "derivation and derived_from must be given together",
+                )
+            )
+            continue
+        missing = [i for i in ids if i not in bounds_of]
+        if missing or (kind == "ratio" and len(ids) != 2):
+            why = f"names no figure {', '.join(missing)}" if missing else "a ratio needs exactly two figures"
+            out.append(error("derivation_agrees", FIG, fid, "derived_from", why))
+            continue
+        lo, hi = _derive(kind, [bounds_of[i] for i in ids])
+        if lo > r["hi"] or hi < r["lo"]:
+            out.append(
+                error(
+                    "derivation_agrees",
+                    FIG,
+                    fid,
+                    "value,derived_from",
+                    f"the {kind} of {' '.join(ids)} is {_fmt(lo)}..{_fmt(hi)}, "
+                    f"outside its own {_fmt(r['lo'])}..{_fmt(r['hi'])}",
+                )
+            )
+    return out
+
+
+def discrepancy_rows_exist(pkg: Package) -> Iterable[Violation]:
+    """Every discrepancy names rows that exist, and every disputed figure has a discrepancy.
+
+    The keys in discrepancies.rows and .evidence must be primary keys of figures, penalties,
+    quotes or events; a figure with disputed true must be among some discrepancy's rows.
+    """
+    d = pkg.frame("discrepancies")
+    known: set[str] = set()
+    for name in ("figures", "penalties", "quotes", "events"):
+        if name in pkg.tables:
+            known |= set(pkg.tables[name].keys.to_list())
+    out, named = [], set()
+    if not d.is_empty():
+        keys = pkg.tables["discrepancies"].keys
+        for i, row in enumerate(d.select("rows", "evidence").iter_rows()):
+            for col, text in zip(("rows", "evidence"), row, strict=True):
+                ids = (text or "").split()
+                if col == "rows":
+                    named |= set(ids)
+                for k in ids:
+                    if k not in known:
+                        out.append(
+                            error(
+                                "discrepancy_rows_exist",
+                                "discrepancies",
+                                keys[i],
+                                col,
+                                f"'{k}' is not a row of figures, penalties, quotes or events",
+                            )
+                        )
+    f = pkg.frame(FIG)
+    if "disputed" in f.columns:
+        for fid in f.filter(pl.col("disputed").fill_null(False))["figure_id"].to_list():
+            if fid not in named:
+                out.append(
+                    error(
+                        "discrepancy_rows_exist",
+                        FIG,
+                        fid,
+                        "disputed",
+                        "is marked disputed, but no discrepancy names it",
+                    )
+                )
+    return out
 
 
 RULES = (
@@ -835,5 +995,8 @@ RULES = (
     penalty_terms_ordered,
     excerpt_verbatim,
     value_readable,
+    parts_sum_to_total,
+    derivation_agrees,
+    discrepancy_rows_exist,
     claims_agree,
 )
