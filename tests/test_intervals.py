@@ -17,7 +17,7 @@ from conftest import build_package, fig
 from desertion_data import _read
 from strategies import QUALIFIERS, VALUES, first_day, last_day, periods, reduced_dates
 from validate.intervals import ESTIMATE_TOLERANCE, TOLERANCE, bounds
-from validate.readable import parse_number
+from validate.readable import parse_number, rounding
 
 RULE_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -182,3 +182,22 @@ def test_cumulative_fires_exactly_when_a_later_count_must_be_lower(v1, q1, v2, q
             if sb and last_day(ea) < first_day(eb) and one(vb, qb)[1] < one(va, qa)[0]:
                 expected.add(b)
         assert _errors(path, "cumulative_nondecreasing") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "half"),
+    [
+        ("235,000", 500),
+        ("60 тисяч", 500),
+        ("56,2 тыс.", 50),
+        ("8 500", 50),
+        ("202 997", 0.5),
+        ("884", 0.5),
+        ("cinq", 0.5),
+        ("one in three", 0),
+        ("1.5", 0.05),
+    ],
+)
+def test_rounding_is_half_the_last_stated_digit(text, half):
+    """'235,000' may stand for 234,500..235,500; '202 997' is exact to the unit."""
+    assert rounding(text) == pytest.approx(half)

@@ -442,6 +442,8 @@ def test_claims_agree_warns_across_sources_only(make_package):
         figures=[
             fig("s1-f01", 100),
             fig("s2-f01", 110, source_id="s2"),
+            fig("s1-f05", 100, period_start="2021"),
+            fig("s2-f05", 90, qualifier="more_than", source_id="s2", period_start="2021"),
             fig("s1-f02", 7, period_end="2024"),
             fig("s1-f03", 8, period_end="2024"),
         ],

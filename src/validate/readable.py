@@ -71,6 +71,21 @@ WORDS = {
     "двенадцать": 12,
     "п’ятнадцять": 15,
     "пятнадцать": 15,
+    # genitive forms used in statutes ("від двох до п'яти років", "до семи лет")
+    "двох": 2,
+    "трьох": 3,
+    "п’яти": 5,
+    "п'яти": 5,
+    "десяти": 10,
+    "дванадцяти": 12,
+    "двух": 2,
+    "трех": 3,
+    "трёх": 3,
+    "пяти": 5,
+    "семи": 7,
+    "пятнадцати": 15,
+    "millier": 1000,
+    "un millier": 1000,
 }
 FOLD = {
     "two": 2,
@@ -117,6 +132,7 @@ _GROUPED = re.compile(rf"^\d{{1,3}}(?:([,{SPACES}])\d{{3}})(?:\1\d{{3}})*(?:\.\d
 _PLAIN = re.compile(r"^\d+(?:[.,]\d+)?$")
 _ONE_IN = re.compile(r"^(\S+)\s+(?:in|out of|sur|з|із|из)\s+(\S+)$", re.IGNORECASE)
 _FOLD = re.compile(r"^(\S+?)-?fold$", re.IGNORECASE)
+_SCALED_REST = re.compile(r"^(\S+)\s+(\S+)\s+(\d{1,3})$")
 
 
 def _digits(text: str) -> float | None:
@@ -150,6 +166,10 @@ def parse_number(text: str) -> float | None:
     if m := _FOLD.match(low):
         word = m.group(1)
         return float(FOLD[word]) if word in FOLD else _digits(word)
+    if m := _SCALED_REST.match(t):  # "21 тисяча 100" = 21,100
+        head, scale, rest = parse_number(m.group(1)), SCALE.get(m.group(2).lower()), _digits(m.group(3))
+        if head is not None and scale and rest is not None and rest < scale:
+            return head * scale + rest
     for scale, factor in sorted(SCALE.items(), key=lambda kv: -len(kv[0])):
         if low.endswith(" " + scale) or (scale.endswith(".") and low.endswith(scale)):
             head = t[: len(t) - len(scale)].strip()
@@ -182,3 +202,31 @@ def numbers_in(text: str) -> set[float]:
             if part:
                 found.add(float(part))
     return found
+
+
+def rounding(text: str) -> float:
+    """Half a unit of the last digit a written number states: how far it may be from what it rounds.
+
+    '235,000' and '60 тисяч' stand for +-500, '56,2 тыс.' for +-50, '8 500' for +-50; a number
+    under 1,000 written in digits, a number word and a multiplier ('cinq fois', 'tenfold') for +-0.5;
+    'one in three' for nothing beyond its digits.
+    """
+    t = " ".join(text.strip().split()).rstrip("%").strip() if text else ""
+    low = t.lower()
+    if _ONE_IN.match(low):
+        return 0.0
+    for scale, factor in sorted(SCALE.items(), key=lambda kv: -len(kv[0])):
+        if low.endswith(" " + scale) or (scale.endswith(".") and low.endswith(scale)):
+            head = t[: len(t) - len(scale)].strip()
+            decimal = re.search(r"[.,](\d+)$", head)
+            places = len(decimal.group(1)) if decimal and not _GROUPED.match(head) else 0
+            return 0.5 * factor * 10**-places
+    digits = re.sub(f"[,{SPACES}]", "", t) if _GROUPED.match(t) else t
+    if re.fullmatch(r"\d+", digits):
+        if int(digits) < 1000:
+            return 0.5
+        zeros = len(digits) - len(digits.rstrip("0"))
+        return 0.5 * 10**zeros
+    if decimal := re.fullmatch(r"\d+[.,](\d+)", t):
+        return 0.5 * 10 ** -len(decimal.group(1))
+    return 0.5

@@ -18,7 +18,7 @@ import polars as pl
 from desertion_data._read import date_fields, day_bounds, fields
 from validate.intervals import bounds
 from validate.package import READ_RULE, TYPE_RULE, Package
-from validate.readable import ABS_TOL, REL_TOL, numbers_in, parse_number
+from validate.readable import ABS_TOL, REL_TOL, numbers_in, parse_number, rounding
 from validate.report import RuleSkipped, Violation, error, warning
 from validate.schema import dataframe_schema, describe
 
@@ -802,41 +802,61 @@ def no_spreadsheet_formula(pkg: Package) -> Iterable[Violation]:
 
 
 def claims_agree(pkg: Package) -> Iterable[Violation]:
-    """Sources that count the same thing over the same period give the same number (a warning).
+    """Sources that count the same thing over the same period agree, within qualifiers (a warning).
 
-    Figures of one country, measure, period_start and period_end from two or more sources with
-    different values are listed, so that a reader sees where sources disagree.
+    Figures of one country, measure, scope, period_start and period_end from two or more sources
+    are compared by their bounds: a figure whose interval does not overlap another source's is
+    listed, so that a reader sees where sources disagree ('more than 50 thousand' and 50,058 agree).
     """
     key = ["country", "measure", "scope", "period_start", "period_end"]
-    f = pkg.frame(FIG).select("figure_id", "source_id", "value", *key).filter(pl.col("value").is_not_null())
-    split = (pl.col("source_id").n_unique().over(key) > 1) & (pl.col("value").n_unique().over(key) > 1)
-    f = f.filter(split)
-    groups = f.group_by(key).agg(
-        pl.format("{} ({})", pl.col("value"), pl.col("figure_id")).sort().alias("claims")
+    f = figure_frame(pkg).select("figure_id", "source_id", "value", "lo", "hi", *key)
+    f = f.filter(pl.col("value").is_not_null() & (pl.col("source_id").n_unique().over(key) > 1))
+    f = f.filter(pl.col("lo").max().over(key) > pl.col("hi").min().over(key))
+    if f.is_empty():
+        return []
+    pairs = f.join(f, on=key, how="inner", nulls_equal=True, suffix="_o").filter(
+        (pl.col("source_id") != pl.col("source_id_o"))
+        & ((pl.col("lo_o") > pl.col("hi")) | (pl.col("hi_o") < pl.col("lo")))
     )
-    j = f.join(groups, on=key, how="inner", nulls_equal=True)
+    others = pairs.group_by("figure_id").agg(
+        pl.first("measure"),
+        pl.first("period_start"),
+        pl.first("period_end"),
+        pl.format("{} ({})", pl.col("value_o"), pl.col("figure_id_o")).sort().alias("claims"),
+    )
     return [
         warning(
             "claims_agree",
             FIG,
             r["figure_id"],
             "value",
-            f"sources disagree on {r['measure']} {r['period_start'] or '?'}..{r['period_end'] or '?'}: "
-            + "; ".join(c for c in r["claims"] if not c.endswith(f"({r['figure_id']})")),
+            f"disagrees on {r['measure']} {r['period_start'] or '?'}..{r['period_end'] or '?'} with: "
+            + "; ".join(r["claims"]),
         )
-        for r in j.sort("figure_id").iter_rows(named=True)
+        for r in others.sort("figure_id").iter_rows(named=True)
     ]
 
 
+def _rounded(f: pl.DataFrame) -> pl.DataFrame:
+    """The figures' bounds widened by the rounding their written form implies (readable.rounding)."""
+    texts = f["value_text"].unique().drop_nulls().to_list()
+    half = {t: rounding(t) for t in texts}
+    r = pl.col("value_text").replace_strict(half, default=0.0, return_dtype=pl.Float64)
+    return f.with_columns(lo_r=pl.col("lo") - r, hi_r=pl.col("hi") + r)
+
+
 def parts_sum_to_total(pkg: Package) -> Iterable[Violation]:
-    """Parts that a source declares as splitting a total add up to it, within their qualifiers.
+    """Parts that a source declares as splitting a total add up to it, within qualifiers and rounding.
 
     For a figure with split_into_parts true, its children's bounds summed ([sum of lows, sum of
-    highs]) must overlap its own bounds: "6 988, 17 658, 67 840 and 110 511 ... in all 202 997".
-    A total declared split but with no parts recorded is an error too.
+    highs]) must overlap its own bounds widened by its stated rounding ('290 тисяч' is +-500):
+    "6 988, 17 658, 67 840 and 110 511 ... in all 202 997". A total declared split but with no
+    parts recorded is an error too.
     """
     f = figure_frame(pkg)
-    totals = f.filter(pl.col("split_into_parts").fill_null(False)).select("figure_id", "lo", "hi")
+    totals = _rounded(f.filter(pl.col("split_into_parts").fill_null(False))).select(
+        "figure_id", "lo_r", "hi_r"
+    )
     if totals.is_empty():
         return []
     sums = (
@@ -857,7 +877,7 @@ def parts_sum_to_total(pkg: Package) -> Iterable[Violation]:
                     "is declared split into parts, but no figure names it as parent",
                 )
             )
-        elif r["sum_lo"] > r["hi"] or r["sum_hi"] < r["lo"]:
+        elif r["sum_lo"] > r["hi_r"] or r["sum_hi"] < r["lo_r"]:
             out.append(
                 error(
                     "parts_sum_to_total",
@@ -865,7 +885,7 @@ def parts_sum_to_total(pkg: Package) -> Iterable[Violation]:
                     r["figure_id"],
                     "value,split_into_parts",
                     f"its {r['n']} parts add up to {_fmt(r['sum_lo'])}..{_fmt(r['sum_hi'])}, "
-                    f"outside its own {_fmt(r['lo'])}..{_fmt(r['hi'])}",
+                    f"outside its own {_fmt(r['lo_r'])}..{_fmt(r['hi_r'])}",
                 )
             )
     return out
@@ -885,16 +905,18 @@ def _derive(kind: str, ins: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def derivation_agrees(pkg: Package) -> Iterable[Violation]:
-    """A figure computed from others agrees with them, within both sides' qualifiers.
+    """A figure computed from others agrees with them, within qualifiers and stated rounding.
 
     derivation (difference, sum, ratio) and derived_from (figure ids, in order) come together;
-    the interval computed from the inputs' bounds must overlap the figure's own bounds. Example:
-    176,000 AWOL cases from Sep 2024 to Sep 2025 = 235,646 - "about 60 thousand" (54,000..66,000).
+    the interval computed from the inputs' bounds must overlap the figure's own bounds widened by
+    its rounding: 176,000 (+-500) AWOL cases from Sep 2024 to Sep 2025 = 235,646 - "about 60
+    thousand" (54,000..66,000); "cinq fois plus" (+-0.5) = 4,346 / 884.
     """
     f = figure_frame(pkg)
     rows = f.filter(pl.col("derivation").is_not_null() | pl.col("derived_from").is_not_null())
     if rows.is_empty():
         return []
+    rows = _rounded(rows)
     bounds_of = {r[0]: (r[1], r[2]) for r in f.select("figure_id", "lo", "hi").iter_rows()}
     out = []
     for r in rows.iter_rows(named=True):
@@ -916,7 +938,7 @@ def derivation_agrees(pkg: Package) -> Iterable[Violation]:
             out.append(error("derivation_agrees", FIG, fid, "derived_from", why))
             continue
         lo, hi = _derive(kind, [bounds_of[i] for i in ids])
-        if lo > r["hi"] or hi < r["lo"]:
+        if lo > r["hi_r"] or hi < r["lo_r"]:
             out.append(
                 error(
                     "derivation_agrees",
@@ -924,7 +946,7 @@ def derivation_agrees(pkg: Package) -> Iterable[Violation]:
                     fid,
                     "value,derived_from",
                     f"the {kind} of {' '.join(ids)} is {_fmt(lo)}..{_fmt(hi)}, "
-                    f"outside its own {_fmt(r['lo'])}..{_fmt(r['hi'])}",
+                    f"outside its own {_fmt(r['lo_r'])}..{_fmt(r['hi_r'])}",
                 )
             )
     return out
