@@ -78,3 +78,22 @@ def test_descriptor_names_license_sources_and_contributors():
             and res["mediatype"] == "text/csv"
             and res["encoding"] == "utf-8"
         )
+
+
+def test_every_conflict_warning_is_explained_by_a_discrepancy():
+    """Each claims_agree warning on the real package names a figure that some discrepancy row covers."""
+    warned = {v.key for v in validate.run(ROOT / "datapackage.json").violations if v.rule == "claims_agree"}
+    covered = set()
+    for row in csv.DictReader((ROOT / "data" / "discrepancies.csv").open(encoding="utf-8")):
+        covered |= set(row["rows"].split()) | set(row["evidence"].split())
+    assert warned <= covered, sorted(warned - covered)
+
+
+def test_the_real_package_has_no_unexplained_warning_kinds():
+    """Warnings come only from conflicting claims and from parts stated as 'more than' (no upper bound)."""
+    report = validate.run(ROOT / "datapackage.json")
+    kinds = {v.rule for v in report.violations if v.severity == "warning"}
+    assert kinds <= {"claims_agree", "subset_within_total"}
+    for v in report.violations:
+        if v.rule == "subset_within_total":
+            assert "up to inf" in v.message, v

@@ -519,7 +519,10 @@ def test_rule_documented(rule):
 
 
 def test_parts_sum_to_total(make_package):
-    """A total declared split must equal its parts' sum within the qualifiers, and must have parts."""
+    """A total declared split must equal its parts' sum within the qualifiers, and must have parts.
+
+    s1-f40 is split by period (40 + 60); its narrower-measure child s1-f43 is a subset, not a part.
+    """
     part = {"parent_basis": "including"}
     path = make_package(
         figures=[
@@ -532,6 +535,10 @@ def test_parts_sum_to_total(make_package):
             fig("s1-f20", 100, split_into_parts="true"),
             fig("s1-f30", 100),
             fig("s1-f31", 10, parent_figure_id="s1-f30", **part),
+            fig("s1-f40", 100, split_into_parts="true", period_end="2024"),
+            fig("s1-f41", 40, parent_figure_id="s1-f40", period_end="2022", **part),
+            fig("s1-f42", 60, parent_figure_id="s1-f40", period_start="2023", period_end="2024", **part),
+            fig("s1-f43", 70, measure="desertion_cases", parent_figure_id="s1-f40", **part),
         ]
     )
     assert found(path, "parts_sum_to_total") == {

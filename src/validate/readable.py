@@ -86,6 +86,15 @@ WORDS = {
     "пятнадцати": 15,
     "millier": 1000,
     "un millier": 1000,
+    "centaine": 100,
+    "une centaine": 100,
+    # multipliers written as words
+    "twice": 2,
+    "double": 2,
+    "doubled": 2,
+    "doublé": 2,
+    "tripled": 3,
+    "triplé": 3,
 }
 FOLD = {
     "two": 2,
@@ -132,6 +141,8 @@ _GROUPED = re.compile(rf"^\d{{1,3}}(?:([,{SPACES}])\d{{3}})(?:\1\d{{3}})*(?:\.\d
 _PLAIN = re.compile(r"^\d+(?:[.,]\d+)?$")
 _ONE_IN = re.compile(r"^(\S+)\s+(?:in|out of|sur|з|із|из)\s+(\S+)$", re.IGNORECASE)
 _FOLD = re.compile(r"^(\S+?)-?fold$", re.IGNORECASE)
+_TIMES = re.compile(r"^(\S+)\s+(?:times|fois)$", re.IGNORECASE)
+_HUNDREDS = re.compile(r"^(\S+)\s+(?:hundred|cents?)$", re.IGNORECASE)
 _SCALED_REST = re.compile(r"^(\S+)\s+(\S+)\s+(\d{1,3})$")
 
 
@@ -163,6 +174,11 @@ def parse_number(text: str) -> float | None:
     if m := _ONE_IN.match(low):
         a, b = parse_number(m.group(1)), parse_number(m.group(2))
         return a / b if a is not None and b else None
+    if m := _TIMES.match(low):  # "three times", "cinq fois"
+        return parse_number(m.group(1))
+    if m := _HUNDREDS.match(low):  # "three hundred", "sept cents"
+        n = parse_number(m.group(1))
+        return None if n is None else n * 100
     if m := _FOLD.match(low):
         word = m.group(1)
         return float(FOLD[word]) if word in FOLD else _digits(word)

@@ -848,8 +848,10 @@ def _rounded(f: pl.DataFrame) -> pl.DataFrame:
 def parts_sum_to_total(pkg: Package) -> Iterable[Violation]:
     """Parts that a source declares as splitting a total add up to it, within qualifiers and rounding.
 
-    For a figure with split_into_parts true, its children's bounds summed ([sum of lows, sum of
-    highs]) must overlap its own bounds widened by its stated rounding ('290 тисяч' is +-500):
+    For a figure with split_into_parts true, its parts are its children of its own measure (a split
+    by period), or all its children where none has its measure (a split by kind: AWOL + desertion).
+    Their bounds summed ([sum of lows, sum of highs]) must overlap its own bounds widened by its
+    stated rounding ('290 тисяч' is +-500):
     "6 988, 17 658, 67 840 and 110 511 ... in all 202 997". A total declared split but with no
     parts recorded is an error too.
     """
@@ -859,9 +861,13 @@ def parts_sum_to_total(pkg: Package) -> Iterable[Violation]:
     )
     if totals.is_empty():
         return []
+    kids = _with_parent(pkg, "measure", child=("lo", "hi"))
+    # a split by period lists parts of the total's own measure; a split by kind (AWOL + desertion)
+    # lists narrower measures: where parts of the same measure exist, only they count
+    same = pl.col("measure") == pl.col("measure_p")
+    kids = kids.filter(same | ~same.any().over("parent_figure_id"))
     sums = (
-        _with_parent(pkg, child=("lo", "hi"))
-        .group_by("parent_figure_id")
+        kids.group_by("parent_figure_id")
         .agg(pl.col("lo").sum().alias("sum_lo"), pl.col("hi").sum().alias("sum_hi"), pl.len().alias("n"))
         .rename({"parent_figure_id": "figure_id"})
     )
