@@ -96,20 +96,6 @@ WORDS = {
     "tripled": 3,
     "triplé": 3,
 }
-FOLD = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "twenty": 20,
-    "hundred": 100,
-    "thousand": 1000,
-}
 SCALE = {
     "thousand": 1e3,
     "million": 1e6,
@@ -181,7 +167,7 @@ def parse_number(text: str) -> float | None:
         return None if n is None else n * 100
     if m := _FOLD.match(low):
         word = m.group(1)
-        return float(FOLD[word]) if word in FOLD else _digits(word)
+        return float(WORDS.get(word) or SCALE.get(word) or 0) or _digits(word)  # "tenfold", "thousandfold"
     if m := _SCALED_REST.match(t):  # "21 тисяча 100" = 21,100
         head, scale, rest = parse_number(m.group(1)), SCALE.get(m.group(2).lower()), _digits(m.group(3))
         if head is not None and scale and rest is not None and rest < scale:
