@@ -121,3 +121,25 @@ def test_cli_usage_error_exits_2(capsys):
         main(["export", "--format", "pdf", "--out", "x"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_data_root_override_loads_another_copy(tmp_path):
+    """DESERTION_DATA_ROOT points the loader at another package; a folder without one is refused."""
+    import os
+    import shutil
+
+    from conftest import ROOT
+
+    for name in ("data", "schemas"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / "datapackage.json", tmp_path / "datapackage.json")
+    figures = tmp_path / "data" / "figures.csv"
+    lines = figures.read_text(encoding="utf-8").splitlines(keepends=True)
+    figures.write_text("".join(lines[:3]), encoding="utf-8")
+    code = "import desertion_data as d; print(len(d.load('figures')))"
+    env = {**os.environ, "DESERTION_DATA_ROOT": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "2"
+    env["DESERTION_DATA_ROOT"] = str(tmp_path / "nowhere")
+    bad = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert bad.returncode != 0 and "holds no datapackage.json" in bad.stderr
