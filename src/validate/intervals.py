@@ -59,8 +59,3 @@ def bounds(values, qualifiers) -> tuple[np.ndarray, np.ndarray]:
     lo = np.where(lo_open == 1, np.nextafter(lo, np.inf), lo)
     hi = np.where(hi_open == 1, np.nextafter(hi, -np.inf), hi)
     return lo, hi
-
-
-def exceeds(lo_part, hi_total):
-    """True where a part whose lowest possible value is lo_part must exceed a total of at most hi_total."""
-    return np.asarray(lo_part) > np.asarray(hi_total)

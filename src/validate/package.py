@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from desertion_data._read import date_fields, fields, read_options
+from desertion_data._read import fields, read_options
 from validate.report import InputError, Violation, error
 
 READ_RULE = "csv_well_formed"
@@ -160,7 +160,8 @@ def read_table(
     if bom:
         problems.append(error(READ_RULE, name, "", "", f"{rel}: line 1: starts with a UTF-8 byte-order mark"))
     if crlf:
-        where = _line_of(file.read_bytes(), file.read_bytes().find(b"\r\n"))
+        raw = file.read_bytes()
+        where = _line_of(raw, raw.find(b"\r\n"))
         problems.append(
             error(
                 READ_RULE,
@@ -290,7 +291,4 @@ def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
             problems.append(error(TYPE_RULE, name, keys[i], col, f"{rel}: '{cell}' is not a valid {kind}"))
         columns.append(typed.alias(col))
     frame = pl.DataFrame(columns) if columns else pl.DataFrame()
-    for col in date_fields(schema):
-        if col not in frame.columns:
-            continue
     return frame, problems, keys

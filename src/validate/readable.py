@@ -6,7 +6,6 @@ validator's `value_readable` rule and the tests both call it.
 
 from __future__ import annotations
 
-import math
 import re
 
 WORDS = {
@@ -181,11 +180,6 @@ def parse_number(text: str) -> float | None:
 
 
 REL_TOL, ABS_TOL = 1e-9, 5e-7  # a written form matches a value to six decimals (ratios: 0.333333)
-
-
-def same_number(stated: float | None, value: float) -> bool:
-    """True when a parsed written form equals a recorded value (to six decimals, for ratios)."""
-    return stated is not None and math.isclose(stated, value, rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
 _TOKEN = re.compile(r"\d[\d,.\u00a0\u202f\u2009 ]*\d|\d|[^\W\d_]+(?:[’'][^\W\d_]+)?", re.UNICODE)
