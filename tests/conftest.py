@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import desertion_data as dd
+from validate.rules import TEXT_COLUMNS
 from validate.stamp import dump, stamp_resource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +35,7 @@ def sources_dir(request: pytest.FixtureRequest) -> Path:
     """The real source texts; tests that need them are skipped, with a count, without them."""
     folder = request.config.getoption("--sources")
     if not folder or not Path(folder).is_dir():
-        rows = sum(len(dd.load(t)) for t in ("figures", "penalties", "quotes"))
+        rows = sum(len(dd.load(t)) for t in TEXT_COLUMNS)
         pytest.skip(
             f"no sources folder (--sources DIR or $DESERTION_SOURCES): {rows} excerpts and quotes unchecked"
         )
