@@ -276,16 +276,15 @@ def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
     for f in fields(schema):
         col, kind = f["name"], f.get("type", "string")
         text = raw[col] if col in raw.columns else pl.Series(col, [None] * n, dtype=pl.String)
+        if kind not in ("boolean", "integer", "number"):
+            columns.append(text.alias(col))  # text stays as written: nothing to cast, nothing can fail
+            continue
         if kind == "boolean":
             typed = pl.select(
                 pl.when(text.is_in(TRUE)).then(True).when(text.is_in(FALSE)).then(False).otherwise(None)
             ).to_series()
         else:
-            typed = (
-                text.str.strip_chars().cast(POLARS_TYPES.get(kind, pl.String), strict=False)
-                if kind in ("integer", "number")
-                else text
-            )
+            typed = text.str.strip_chars().cast(POLARS_TYPES[kind], strict=False)
         bad = (text.is_not_null() & typed.is_null()).arg_true()
         for i, cell in zip(bad.to_list(), text.gather(bad).to_list(), strict=True):
             problems.append(error(TYPE_RULE, name, keys[i], col, f"{rel}: '{cell}' is not a valid {kind}"))
