@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import shutil
 
 import nox
@@ -13,6 +14,8 @@ nox.options.sessions = ["lint", "validate", "tests"]
 nox.options.reuse_venv = "yes"
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
+# uv installs no bytecode by default, so every run would compile pandas, pandera and polars afresh
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 
 def _install(session: nox.Session, *groups: str, project: bool = True) -> None:

@@ -43,7 +43,7 @@ def read_options(schema: dict[str, Any], *, as_text: bool = False, on_invalid=No
     """pyarrow read, parse and convert options for a CSV described by the schema."""
     names = [f["name"] for f in fields(schema)]
     types = {f["name"]: pa.string() if as_text else arrow_type(f) for f in fields(schema)}
-    read = pacsv.ReadOptions(use_threads=True, block_size=1 << 24)
+    read = pacsv.ReadOptions(use_threads=True, block_size=1 << 20)
     parse = pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid)
     convert = pacsv.ConvertOptions(
         column_types=types,

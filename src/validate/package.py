@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,14 +149,49 @@ def read_table(
 ) -> tuple[Table, list[Violation]]:
     """Read one CSV file strictly; see the module docstring for what becomes a violation.
 
-    The file is streamed: hashed in chunks and parsed in record batches straight into polars, so
-    that at no point are its bytes, an Arrow copy and a polars copy all held in full.
+    Every cell is read as written, then typed by `_typed`. A well-formed file (no byte-order mark,
+    LF line ends, the schema's header, every row complete, UTF-8) is read in one multi-threaded pass
+    while another thread hashes it; anything else is re-read in a stream that records each bad row
+    (`_read_strict`). Both give the same text, so the typing and the rules never know which was taken.
     """
     if not file.is_file():
         raise InputError(f"{rel}: file not found (resource '{name}')")
-    digest, size, bom, crlf, nonblank = _scan(file, algo)
+    with ThreadPoolExecutor(1) as pool:
+        scan = pool.submit(_scan, file, algo)
+        with file.open("rb") as fh:
+            header_line = fh.readline()
+        bom = header_line.startswith(BOM)
+        try:
+            header = next(csv.reader([header_line.removeprefix(BOM).rstrip(b"\r\n").decode("utf-8")]), [])
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{rel}: line 1: not valid UTF-8 at byte {exc.start}") from None
+        names = [f["name"] for f in fields(schema)]
+        raw = _read_fast(file, schema) if header == names and not bom else None
+        digest, size, bom, crlf, nonblank = scan.result()
     if not nonblank:
         raise InputError(f"{rel}: empty file (resource '{name}'); it needs at least a header row")
+    problems: list[Violation] = []
+    if raw is None or crlf:
+        raw, problems = _read_strict(name, rel, file, schema, header, bom, crlf)
+    frame, type_problems, keys = _typed(name, rel, raw, schema)
+    return Table(name, rel, schema, size, digest, algo, frame, keys), problems + type_problems
+
+
+def _read_fast(file: Path, schema: dict[str, Any]) -> pl.DataFrame | None:
+    """Every cell as text in one multi-threaded pass, or None where a row is ragged or not UTF-8."""
+    read, parse, convert = read_options(schema, as_text=True)
+    try:
+        table = pacsv.read_csv(file, read_options=read, parse_options=parse, convert_options=convert)
+    except pa.ArrowInvalid:
+        return None  # the strict read locates the row
+    frame = pl.from_arrow(table, rechunk=False)
+    del table
+    pa.default_memory_pool().release_unused()
+    return frame
+
+
+def _read_strict(name, rel, file, schema, header, bom, crlf) -> tuple[pl.DataFrame, list[Violation]]:
+    """Every cell as text, streamed; a byte-order mark, CRLF, a bad header or row becomes a violation."""
     problems: list[Violation] = []
     if bom:
         problems.append(error(READ_RULE, name, "", "", f"{rel}: line 1: starts with a UTF-8 byte-order mark"))
@@ -171,12 +207,6 @@ def read_table(
                 f"{rel}: line {where}: CRLF line end ({crlf} line(s)); the package uses LF",
             )
         )
-    with file.open("rb") as fh:
-        header_line = fh.readline().removeprefix(BOM).rstrip(b"\r\n")
-    try:
-        header = next(csv.reader([header_line.decode("utf-8")]))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{rel}: line 1: not valid UTF-8 at byte {exc.start}") from None
     names = [f["name"] for f in fields(schema)]
     problems += _header_problems(name, rel, header, names)
 
@@ -187,6 +217,7 @@ def read_table(
         return "skip"
 
     read, parse, convert = read_options(schema, as_text=True, on_invalid=on_invalid)
+    read.block_size = CHUNK  # streamed in few, large batches
     convert.column_types = {h: pa.string() for h in header}
     convert.include_columns = [h for h in header if h in names]
     batches = []
@@ -208,11 +239,8 @@ def read_table(
     if bad_rows:
         problems += _bad_rows(name, rel, file.read_bytes(), header, schema.get("primaryKey", []), bad_rows)
     if batches:
-        raw_frame = pl.concat(batches, rechunk=False)
-    else:
-        raw_frame = pl.DataFrame({h: pl.Series(h, [], dtype=pl.String) for h in convert.include_columns})
-    frame, type_problems, keys = _typed(name, rel, raw_frame, schema)
-    return Table(name, rel, schema, size, digest, algo, frame, keys), problems + type_problems
+        return pl.concat(batches, rechunk=False), problems
+    return pl.DataFrame({h: pl.Series(h, [], dtype=pl.String) for h in convert.include_columns}), problems
 
 
 def _bad_rows(name, rel, body: bytes, header, key_names, bad_rows) -> list[Violation]:
@@ -255,15 +283,14 @@ def _header_problems(name: str, rel: str, header: list[str], names: list[str]) -
     return out
 
 
-def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
-    """Cast each column to its schema type; a cell that does not cast is a violation."""
-    n = raw.height
-    key_names = schema.get("primaryKey", [])
-    present = [k for k in key_names if k in raw.columns]
+def _keys(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.Series:
+    """Each row's primary key as text ('line N' where it is missing)."""
+    n = frame.height
+    present = [k for k in schema.get("primaryKey", []) if k in frame.columns]
     if len(present) == 1:
-        keys = raw[present[0]]
+        keys = frame[present[0]]
     elif present:
-        keys = raw.select(pl.concat_str([pl.col(k) for k in present], separator=",")).to_series()
+        keys = frame.select(pl.concat_str([pl.col(k) for k in present], separator=",")).to_series()
     else:
         keys = pl.Series([None] * n, dtype=pl.String)
     if keys.null_count():
@@ -272,6 +299,13 @@ def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
             .select(pl.coalesce(pl.col("k"), pl.format("line {}", pl.col("i") + 2)))
             .to_series()
         )
+    return keys
+
+
+def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
+    """Cast each column to its schema type; a cell that does not cast is a violation."""
+    n = raw.height
+    keys = _keys(raw, schema)
     columns, problems = [], []
     for f in fields(schema):
         col, kind = f["name"], f.get("type", "string")
