@@ -102,11 +102,6 @@ def last_day(text: pa.Array) -> pa.Array:
     return pc.cast(pc.if_else(pc.equal(length, 7), month_end, day), pa.date32())
 
 
-def day_bounds(text: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """First and last day each reduced-precision date covers, as date32 (null if absent or impossible)."""
-    return first_day(text), last_day(text)
-
-
 def with_date_columns(table: pa.Table, schema: dict[str, Any]) -> pa.Table:
     """Add `<field>_date` for each reduced-precision date: a start's first day, an end's last day."""
     for name, side in date_fields(schema).items():

@@ -46,16 +46,18 @@ def bounds(values, qualifiers) -> tuple[np.ndarray, np.ndarray]:
     so no rule fires on a row whose bounds are unknown (its schema error is reported instead).
     """
     v = pl.Series(values, dtype=pl.Float64).fill_null(np.nan).to_numpy()
-    q = pl.Series(qualifiers, dtype=pl.String)
-
-    def factor(i: int) -> np.ndarray:
-        mapping = {name: float(f[i]) for name, f in FACTORS.items()}
-        return q.replace_strict(mapping, default=np.nan, return_dtype=pl.Float64).to_numpy()
-
-    flo, fhi, lo_open, hi_open = (factor(i) for i in range(4))
+    # each qualifier's position in FACTORS (one pass over the text), then the factors by position;
+    # an unknown qualifier takes the last row, all NaN
+    names = list(FACTORS)
+    at = pl.Series(qualifiers, dtype=pl.String).cast(pl.Enum(names), strict=False).to_physical()
+    at = at.fill_null(len(names)).to_numpy().astype(np.intp)
+    flo, fhi, lo_open, hi_open = np.array([*FACTORS.values(), (np.nan,) * 4], dtype=float).T
     with np.errstate(invalid="ignore"):
-        lo = v * flo
-        hi = np.where(np.isinf(fhi), np.inf, v * fhi)
-    lo = np.where(lo_open == 1, np.nextafter(lo, np.inf), lo)
-    hi = np.where(hi_open == 1, np.nextafter(hi, -np.inf), hi)
+        lo = v * flo[at]
+        hi = v * fhi[at]
+    hi[np.isinf(fhi)[at]] = np.inf  # unbounded above, whatever the value (0 * inf is NaN)
+    for opened, bound, towards in ((lo_open == 1, lo, np.inf), (hi_open == 1, hi, -np.inf)):
+        step = opened[at]
+        if step.any():
+            bound[step] = np.nextafter(bound[step], towards)
     return lo, hi

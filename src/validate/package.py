@@ -184,10 +184,16 @@ def _read_fast(file: Path, schema: dict[str, Any]) -> pl.DataFrame | None:
         table = pacsv.read_csv(file, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid:
         return None  # the strict read locates the row
-    frame = pl.from_arrow(table, rechunk=False)
-    del table
+    n, columns = table.num_rows, []
+    for name in table.column_names:
+        cells = table.column(name)
+        # an empty column as one null value repeated, not a million empty cells of 16 bytes each
+        empty = cells.null_count == n
+        columns.append(pl.repeat(None, n, dtype=pl.String, eager=True) if empty else pl.Series(cells))
+        columns[-1] = columns[-1].alias(name)
+    del table, cells
     pa.default_memory_pool().release_unused()
-    return frame
+    return pl.DataFrame(columns)
 
 
 def _read_strict(name, rel, file, schema, header, bom, crlf) -> tuple[pl.DataFrame, list[Violation]]:

@@ -15,7 +15,7 @@ import numpy as np
 import pandera.errors
 import polars as pl
 
-from desertion_data._read import date_fields, day_bounds, fields
+from desertion_data._read import date_fields, fields, first_day, last_day
 from validate.intervals import bounds
 from validate.package import READ_RULE, TYPE_RULE, Package
 from validate.readable import ABS_TOL, REL_TOL, numbers_in, parse_number, rounding
@@ -23,28 +23,15 @@ from validate.report import RuleSkipped, Violation, error, warning
 from validate.schema import dataframe_schema, describe
 
 FIG = "figures"
-PARENT = (
-    "lo",
-    "hi",
-    "unit",
-    "country",
-    "start",
-    "end",
-    "measure",
-    "source_id",
-    "scope",
-)  # parent columns rules use
-SMALL = 10_000  # rows of a referenced table below which a foreign key is checked by lookup
 
 
 def _days(pkg: Package, table: str, col: str, side: str) -> pl.Series:
     """First or last day of each reduced-precision date in a column (null where none); cached."""
-    if (table, col) not in pkg.cache:
+    if (table, col, side) not in pkg.cache:
         arrow = pkg.frame(table)[col].cast(pl.String).to_arrow()
-        first, last = day_bounds(arrow)
-        pkg.cache[(table, col)] = (pl.Series(col, first), pl.Series(col, last))
-    first, last = pkg.cache[(table, col)]
-    return first if side == "first" else last
+        day = first_day(arrow) if side == "first" else last_day(arrow)
+        pkg.cache[(table, col, side)] = pl.Series(col, day)
+    return pkg.cache[(table, col, side)]
 
 
 def figure_frame(pkg: Package) -> pl.DataFrame:
@@ -69,30 +56,30 @@ def parent_index(pkg: Package) -> pl.Series:
     key all work from these positions.
     """
     if "parent_index" not in pkg.cache:
-        f = pkg.frame(FIG).select("figure_id", "parent_figure_id")
-        index = f.select(
-            pl.col("figure_id").alias("parent_figure_id"), pl.int_range(pl.len(), dtype=pl.Int64).alias("p")
-        )
-        index = index.unique(subset="parent_figure_id", keep="first")
-        linked = f.select("parent_figure_id").join(
-            index, on="parent_figure_id", how="left", maintain_order="left"
-        )
-        pkg.cache["parent_index"] = linked["p"]
+        f = pkg.frame(FIG)
+        ids, parents = f["figure_id"], f["parent_figure_id"]
+        # a binary search among the sorted ids: a hash join on a million strings needs several
+        # hundred MB; a stable sort keeps the first of repeated ids, as a lookup would
+        order = f.select(pl.arg_sort_by("figure_id", maintain_order=True, nulls_last=True)).to_series()
+        ordered = ids.gather(order)
+        at = ordered.search_sorted(parents, side="left")
+        at = pl.select(pl.when(at < len(ids)).then(at)).to_series()
+        found = (ordered.gather(at) == parents).fill_null(False)
+        pkg.cache["parent_index"] = pl.select(
+            pl.when(found).then(order.gather(at)).cast(pl.Int64)
+        ).to_series()
     return pkg.cache["parent_index"]
 
 
 def _with_parent(pkg: Package, *cols: str, child: tuple[str, ...] = ()) -> pl.DataFrame:
     """Each figure that has a parent: its own `cols` and `child` columns, and its parent's `cols`
-    (suffixed '_p'). Built once per package from parent_index and cached."""
-    if "parents" not in pkg.cache:
-        f = figure_frame(pkg).select("figure_id", "parent_figure_id", *PARENT)
-        p = parent_index(pkg)
-        has = p.is_not_null()
-        kids = f.filter(has)
-        parent = f.select(PARENT).gather(p.filter(has))
-        pkg.cache["parents"] = kids.hstack([parent[c].alias(f"{c}_p") for c in PARENT])
+    (suffixed '_p'). Built per call from parent_index, with only the columns asked for."""
+    f = figure_frame(pkg)
+    p = parent_index(pkg)
+    has = p.is_not_null()
+    at = p.filter(has)
     own = list(dict.fromkeys(["figure_id", "parent_figure_id", *cols, *child]))
-    return pkg.cache["parents"].select(*own, *[f"{c}_p" for c in cols])
+    return f.select(own).filter(has).hstack([f[c].gather(at).alias(f"{c}_p") for c in cols])
 
 
 def _fmt(x: float) -> str:
@@ -174,15 +161,13 @@ def foreign_keys_resolve(pkg: Package) -> Iterable[Violation]:
             target = fk["reference"].get("resource") or name
             if col not in table.frame.columns or target not in pkg.tables:
                 continue
-            rows = table.frame.select(col).with_row_index("_i").filter(pl.col(col).is_not_null())
+            cells = table.frame[col]
             if (name, col, ref_col) == (FIG, "parent_figure_id", "figure_id"):
-                rows = rows.filter(parent_index(pkg).filter(table.frame[col].is_not_null()).is_null())
+                bad = cells.is_not_null() & parent_index(pkg).is_null()
             else:
-                known = pkg.frame(target).select(pl.col(ref_col).alias(col)).drop_nulls().unique()
-                if known.height <= SMALL:  # a short list: a hash lookup beats a join
-                    rows = rows.filter(~pl.col(col).is_in(known[col].implode()))
-                else:
-                    rows = rows.join(known, on=col, how="anti").sort("_i")
+                known = pkg.frame(target)[ref_col].drop_nulls().unique()
+                bad = (cells.is_not_null() & ~cells.is_in(known.implode())).fill_null(False)
+            rows = pl.DataFrame({"_i": bad.arg_true(), col: cells.filter(bad)})
             for i, value in rows.iter_rows():
                 out.append(
                     error(
@@ -404,36 +389,49 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
     (period_end_stated false) is not compared, since its real end may be earlier.
     """
     group = ["country", "measure", "scope", "start"]
+    base = figure_frame(pkg)
+    # numbers only, with each group as one 64-bit hash of its four keys: sorting and joining text
+    # keys for a million rows costs hundreds of MB. A hash shared by two groups can only raise the
+    # running maximum, so every true violation is among the candidates, each then checked exactly.
     f = (
-        figure_frame(pkg)
-        .with_columns(pl.col("scope").fill_null(""))  # join_asof matches no null keys
-        .select("figure_id", "period_end", "period_end_stated", "lo", "hi", "end", "end_first", *group)
-        .filter(pl.col("start").is_not_null() & pl.col("end").is_not_null() & pl.col("lo").is_not_nan())
-        .filter(pl.len().over(group) > 1)
+        base.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"),
+            pl.struct(group).hash().alias("g"),
+            "period_end_stated",
+            "lo",
+            "hi",
+            "end",
+            "end_first",
+        )
+        .filter(base["start"].is_not_null() & base["end"].is_not_null() & base["lo"].is_not_nan())
+        .filter(pl.len().over("g") > 1)
     )
-    earlier = f.sort([*group, "end"]).select(
-        *group, pl.col("end").alias("at"), pl.col("lo").cum_max().over(group).alias("best")
+    earlier = f.sort(["g", "end"]).select(
+        "g", pl.col("end").alias("at"), pl.col("lo").cum_max().over("g").alias("best")
     )
     later = (
         f.filter(pl.col("period_end_stated"))
         .with_columns(at=(pl.col("end_first") - pl.duration(days=1)))
-        .sort([*group, "at"])
+        .sort(["g", "at"])
     )
-    j = later.join_asof(earlier, on="at", by=group, strategy="backward", check_sortedness=False)
+    j = later.join_asof(earlier, on="at", by="g", strategy="backward", check_sortedness=False)
     out = []
-    for r in j.filter(pl.col("hi") < pl.col("best")).iter_rows(named=True):
-        same = (pl.col("country") == r["country"]) & (pl.col("measure") == r["measure"])
-        same &= pl.col("scope") == r["scope"]
-        prior = f.filter(same & (pl.col("start") == r["start"]) & (pl.col("end") <= r["at"]))
-        a = prior.filter(pl.col("lo") == r["best"]).row(0, named=True)
+    for r in j.filter(pl.col("hi") < pl.col("best")).sort("i").iter_rows(named=True):
+        row = base.row(r["i"], named=True)
+        same = pl.all_horizontal(pl.col(c).eq_missing(row[c]) for c in group)
+        prior = base.filter(same & (pl.col("end") <= r["at"]) & pl.col("lo").is_not_nan())
+        best = prior["lo"].max()
+        if best is None or not r["hi"] < best:
+            continue  # another group with the same hash
+        a = prior.filter(pl.col("lo") == best).row(0, named=True)
         out.append(
             error(
                 "cumulative_nondecreasing",
                 FIG,
-                r["figure_id"],
+                row["figure_id"],
                 "value,period_end",
-                f"at most {_fmt(r['hi'])} to {r['period_end']}, below {a['figure_id']} "
-                f"(at least {_fmt(r['best'])} to {a['period_end']}) counted from the same start",
+                f"at most {_fmt(r['hi'])} to {row['period_end']}, below {a['figure_id']} "
+                f"(at least {_fmt(best)} to {a['period_end']}) counted from the same start",
             )
         )
     return out
@@ -487,6 +485,8 @@ def parent_chain_acyclic(pkg: Package) -> Iterable[Violation]:
     for _ in range(max(1, int(np.ceil(np.log2(n))) + 1)):
         safe = np.where(jump >= 0, jump, 0)
         jump = np.where(jump >= 0, jump[safe], -1)
+        if (jump < 0).all():  # every chain has ended: no cycle (chains of depth d end in log2(d) steps)
+            break
     on_cycle = np.unique(jump[jump >= 0])
     return [
         error(
@@ -507,6 +507,8 @@ def claim_unique(pkg: Package) -> Iterable[Violation]:
     """
     key = ["source_id", "country", "measure", "scope", "period_start", "period_end", "value"]
     f = pkg.frame(FIG).select("figure_id", *key)
+    # rows whose keys hash alike (8 bytes a row to compare), then the exact comparison on those alone
+    f = f.filter(pl.struct(key).hash().is_duplicated())
     f = f.filter(pl.struct(key).is_duplicated()).sort("figure_id")
     f = f.with_columns(first=pl.col("figure_id").first().over(key))
     dup = f.filter(pl.col("figure_id") != pl.col("first"))
@@ -678,7 +680,7 @@ def parent_basis_stated(pkg: Package) -> Iterable[Violation]:
         out.append(
             error("parent_basis_stated", FIG, keys[i], "parent_figure_id", "has a parent_basis but no parent")
         )
-    both = f.with_row_index("_i").filter(has_parent & has_basis)
+    both = f.select("excerpt", "parent_basis").with_row_index("_i").filter(has_parent & has_basis)
     missing = both.filter(~pl.col("excerpt").str.contains(pl.col("parent_basis"), literal=True))
     for i, basis in missing.select("_i", "parent_basis").iter_rows():
         out.append(
@@ -784,9 +786,10 @@ def no_spreadsheet_formula(pkg: Package) -> Iterable[Violation]:
     """No text cell starts with '=', '+', '-' or '@', which a spreadsheet would run as a formula."""
     out = []
     for name, table in pkg.tables.items():
-        for col, dtype in table.frame.schema.items():
-            if dtype != pl.String:
-                continue
+        text = [col for col, dtype in table.frame.schema.items() if dtype == pl.String]
+        # one select over all text columns, run in parallel; only columns with a hit are looked at
+        hits = table.frame.select(pl.col(text).str.contains(r"^[=+\-@]").any())
+        for col in [c for c in text if hits[c][0]]:
             bad = table.frame[col].str.contains(r"^[=+\-@]").fill_null(False).arg_true()
             for i in bad.to_list():
                 out.append(
@@ -809,11 +812,26 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
     listed, so that a reader sees where sources disagree ('more than 50 thousand' and 50,058 agree).
     """
     key = ["country", "measure", "scope", "period_start", "period_end"]
-    f = figure_frame(pkg).select("figure_id", "source_id", "value", "lo", "hi", *key)
-    f = f.filter(pl.col("value").is_not_null() & (pl.col("source_id").n_unique().over(key) > 1))
-    f = f.filter(pl.col("lo").max().over(key) > pl.col("hi").min().over(key))
-    if f.is_empty():
+    base = figure_frame(pkg)
+    # narrow down by numbers: each claim's key as a 64-bit hash (two keys sharing one only widen the
+    # candidates) and its source as a position among the sources; then compare the candidates exactly
+    sources = pkg.frame("sources")["source_id"].drop_nulls().unique().sort()
+    g = pl.col("g")
+    candidates = (
+        base.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"),
+            pl.struct(key).hash().alias("g"),
+            pl.col("source_id").cast(pl.Enum(sources), strict=False).alias("s"),
+            "value",
+            "lo",
+            "hi",
+        )
+        .filter(pl.col("value").is_not_null() & (pl.col("s").n_unique().over(g) > 1))
+        .filter(pl.col("lo").max().over(g) > pl.col("hi").min().over(g))
+    )
+    if candidates.is_empty():
         return []
+    f = base.select("figure_id", "source_id", "value", "lo", "hi", *key)[candidates["i"]]
     pairs = f.join(f, on=key, how="inner", nulls_equal=True, suffix="_o").filter(
         (pl.col("source_id") != pl.col("source_id_o"))
         & ((pl.col("lo_o") > pl.col("hi")) | (pl.col("hi_o") < pl.col("lo")))
@@ -965,29 +983,33 @@ def discrepancy_rows_exist(pkg: Package) -> Iterable[Violation]:
     quotes or events; a figure with disputed true must be among some discrepancy's rows.
     """
     d = pkg.frame("discrepancies")
-    known: set[str] = set()
-    for name in ("figures", "penalties", "quotes", "events"):
-        if name in pkg.tables:
-            known |= set(pkg.tables[name].keys.to_list())
     out, named = [], set()
     if not d.is_empty():
         keys = pkg.tables["discrepancies"].keys
-        for i, row in enumerate(d.select("rows", "evidence").iter_rows()):
-            for col, text in zip(("rows", "evidence"), row, strict=True):
-                ids = (text or "").split()
-                if col == "rows":
-                    named |= set(ids)
-                for k in ids:
-                    if k not in known:
-                        out.append(
-                            error(
-                                "discrepancy_rows_exist",
-                                "discrepancies",
-                                keys[i],
-                                col,
-                                f"'{k}' is not a row of figures, penalties, quotes or events",
-                            )
-                        )
+        cited = [
+            (i, col, k)
+            for i, row in enumerate(d.select("rows", "evidence").iter_rows())
+            for col, text in zip(("rows", "evidence"), row, strict=True)
+            for k in (text or "").split()
+        ]
+        named = {k for _, col, k in cited if col == "rows"}
+        wanted = pl.Series(sorted({k for *_, k in cited}), dtype=pl.String)
+        known = set()  # the cited keys that exist: a scan of each table for a short list, no set of all keys
+        for name in ("figures", "penalties", "quotes", "events"):
+            if name in pkg.tables:
+                table_keys = pkg.tables[name].keys
+                known |= set(table_keys.filter(table_keys.is_in(wanted.implode())).to_list())
+        for i, col, k in cited:
+            if k not in known:
+                out.append(
+                    error(
+                        "discrepancy_rows_exist",
+                        "discrepancies",
+                        keys[i],
+                        col,
+                        f"'{k}' is not a row of figures, penalties, quotes or events",
+                    )
+                )
     f = pkg.frame(FIG)
     if "disputed" in f.columns:
         for fid in f.filter(pl.col("disputed").fill_null(False))["figure_id"].to_list():
