@@ -6,6 +6,8 @@ validate.rules.RULES and returns a validate.report.Report. It never writes to th
 
 from __future__ import annotations
 
+import importlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from validate.package import read_package
@@ -17,7 +19,11 @@ __all__ = ["RULES", "InputError", "Report", "run"]
 
 def run(path: Path | str = "datapackage.json", sources_dir: Path | str | None = None, rules=RULES) -> Report:
     """Validate the package at path; InputError if it cannot be read at all."""
-    pkg = read_package(Path(path), Path(sources_dir) if sources_dir is not None else None)
+    with ThreadPoolExecutor(1) as pool:
+        # pandera takes a few hundred ms to import; it does so while the CSV parser, which releases
+        # the interpreter, reads the tables
+        pool.submit(importlib.import_module, "validate.schema")
+        pkg = read_package(Path(path), Path(sources_dir) if sources_dir is not None else None)
     report = Report(rows={name: t.frame.height for name, t in pkg.tables.items()})
     for rule in rules:
         try:

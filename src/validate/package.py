@@ -324,7 +324,9 @@ def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
                 pl.when(text.is_in(TRUE)).then(True).when(text.is_in(FALSE)).then(False).otherwise(None)
             ).to_series()
         else:
-            typed = text.str.strip_chars().cast(POLARS_TYPES[kind], strict=False)
+            typed = text.cast(POLARS_TYPES[kind], strict=False)
+            if (text.is_not_null() & typed.is_null()).any():  # ' 12': read again without the spaces
+                typed = text.str.strip_chars().cast(POLARS_TYPES[kind], strict=False)
         bad = (text.is_not_null() & typed.is_null()).arg_true()
         for i, cell in zip(bad.to_list(), text.gather(bad).to_list(), strict=True):
             problems.append(error(TYPE_RULE, name, keys[i], col, f"{rel}: '{cell}' is not a valid {kind}"))

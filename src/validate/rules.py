@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import pandera.errors
 import polars as pl
 
 from desertion_data._read import date_fields, fields, first_day, last_day
@@ -20,7 +19,6 @@ from validate.intervals import bounds
 from validate.package import READ_RULE, TYPE_RULE, Package
 from validate.readable import ABS_TOL, REL_TOL, numbers_in, parse_number, rounding
 from validate.report import RuleSkipped, Violation, error, warning
-from validate.schema import dataframe_schema, describe
 
 FIG = "figures"
 
@@ -102,6 +100,10 @@ def rows_match_schema(pkg: Package) -> Iterable[Violation]:
     dates must also be real days ('2025-02-30' matches the pattern but is not a date).
     One violation per cell, keyed by the row's primary key.
     """
+    import pandera.errors  # pandera (and the pandas it imports) only when this rule runs
+
+    from validate.schema import dataframe_schema, describe
+
     out = [v for v in pkg.problems if v.rule == TYPE_RULE]
     seen = {(v.resource, v.key, v.fields) for v in out}
     for name, table in pkg.tables.items():
