@@ -267,19 +267,22 @@ def parts_within_total(pkg: Package) -> Iterable[Violation]:
     )
     out = []
     lowest, highest = -(10**9), 10**9
-    for s in suspects.iter_rows(named=True):
-        kids = j.filter(
-            (pl.col("parent_figure_id") == s["parent_figure_id"]) & (pl.col("measure") == s["measure"])
-        )
-        rows = [
+    # the suspects' children, gathered in one pass rather than one scan of all children per suspect
+    kids: dict[tuple[str, str], list[tuple[str, int, int, float]]] = {}
+    mine = j.join(
+        suspects.select("parent_figure_id", "measure"), on=["parent_figure_id", "measure"], how="semi"
+    )
+    for r in mine.iter_rows(named=True):
+        kids.setdefault((r["parent_figure_id"], r["measure"]), []).append(
             (
                 r["figure_id"],
                 r["start"].toordinal() if r["start"] else lowest,
                 r["end"].toordinal() if r["end"] else highest,
                 r["lo"],
             )
-            for r in kids.iter_rows(named=True)
-        ]
+        )
+    for s in suspects.sort("parent_figure_id", "measure").iter_rows(named=True):
+        rows = kids[(s["parent_figure_id"], s["measure"])]
         total, ids = _best_disjoint(rows)
         if len(ids) > 1 and total > s["hi_p"]:
             out.append(
@@ -417,15 +420,21 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
         .sort(["g", "at"])
     )
     j = later.join_asof(earlier, on="at", by="g", strategy="backward", check_sortedness=False)
+    candidates = j.filter(pl.col("hi") < pl.col("best")).sort("i")
+    # confirm each candidate against its exact group: the rows sharing a candidate's hash, read once
+    near = f.filter(pl.col("g").is_in(candidates["g"].implode()))["i"]
+    cols = ["figure_id", "period_end", "lo", "end", *group]
+    groups: dict[tuple, list[dict]] = {}
+    for r in base.select(cols)[near].iter_rows(named=True):
+        groups.setdefault(tuple(r[c] for c in group), []).append(r)
     out = []
-    for r in j.filter(pl.col("hi") < pl.col("best")).sort("i").iter_rows(named=True):
+    for r in candidates.iter_rows(named=True):
         row = base.row(r["i"], named=True)
-        same = pl.all_horizontal(pl.col(c).eq_missing(row[c]) for c in group)
-        prior = base.filter(same & (pl.col("end") <= r["at"]) & pl.col("lo").is_not_nan())
-        best = prior["lo"].max()
+        prior = [p for p in groups[tuple(row[c] for c in group)] if p["end"] <= r["at"]]
+        best = max((p["lo"] for p in prior), default=None)
         if best is None or not r["hi"] < best:
             continue  # another group with the same hash
-        a = prior.filter(pl.col("lo") == best).row(0, named=True)
+        a = next(p for p in prior if p["lo"] == best)
         out.append(
             error(
                 "cumulative_nondecreasing",
