@@ -167,8 +167,12 @@ def foreign_keys_resolve(pkg: Package) -> Iterable[Violation]:
             if (name, col, ref_col) == (FIG, "parent_figure_id", "figure_id"):
                 bad = cells.is_not_null() & parent_index(pkg).is_null()
             else:
-                known = pkg.frame(target)[ref_col].drop_nulls().unique()
-                bad = (cells.is_not_null() & ~cells.is_in(known.implode())).fill_null(False)
+                known = pkg.frame(target)[ref_col]
+                if known.len() > cells.len():  # a few rows citing a big table: hash the few, scan the big
+                    known = known.filter(known.is_in(cells.drop_nulls().unique().implode()))
+                bad = (cells.is_not_null() & ~cells.is_in(known.drop_nulls().unique().implode())).fill_null(
+                    False
+                )
             rows = pl.DataFrame({"_i": bad.arg_true(), col: cells.filter(bad)})
             for i, value in rows.iter_rows():
                 out.append(
