@@ -6,6 +6,14 @@ validate.rules.RULES and returns a validate.report.Report. It never writes to th
 
 from __future__ import annotations
 
+import os
+
+# polars' allocator (jemalloc) keeps freed pages for 10 s by default, longer than a whole run, so
+# each rule's scratch memory would add to the peak; return it after 100 ms instead. Read when
+# polars is first imported, so it applies to `python -m validate`, not to a process that already
+# imported polars; a value set in the environment wins.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0")
+
 import importlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
