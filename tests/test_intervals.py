@@ -70,6 +70,24 @@ def test_reduced_dates_cover_the_calendar_interval(text):
     assert _read.last_day(arr).to_pylist() == [last_day(text)]
 
 
+IMPOSSIBLE = st.sampled_from(["2025-02-30", "2023-02-29", "2024-04-31", "2025-13-01", "2025-00-10"])
+
+
+@given(st.lists(reduced_dates() | IMPOSSIBLE | st.none(), max_size=8))
+def test_a_column_of_dates_reads_as_each_date_alone(texts):
+    # whole columns take shortcuts (all written to the day: one cast); each cell must still read
+    # as it does alone: its calendar days, or null where absent or impossible
+    def alone(oracle, text):
+        try:
+            return oracle(text) if text else None
+        except ValueError:
+            return None
+
+    arr = pa.array(texts, pa.string())
+    assert _read.first_day(arr).to_pylist() == [alone(first_day, t) for t in texts]
+    assert _read.last_day(arr).to_pylist() == [alone(last_day, t) for t in texts]
+
+
 @given(st.integers(2000, 2030), st.integers(1, 12), st.integers(29, 35))
 def test_impossible_days_are_not_dates(year, month, day):
     text = f"{year}-{month:02d}-{day:02d}"

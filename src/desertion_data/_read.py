@@ -85,14 +85,31 @@ def _days(padded: pa.Array) -> pa.Array:
         return pc.if_else(pc.equal(pc.day(parsed), written), parsed, pa.scalar(None, parsed.type))
 
 
+def _whole_days(text: pa.Array) -> pa.Array | None:
+    """Where every date is written to the day ('2024-09-15'), all of them in one strict cast; else None."""
+    lengths = pc.min_max(pc.utf8_length(text))
+    if lengths["min"].as_py() == lengths["max"].as_py() == 10:
+        try:
+            return pc.cast(text, pa.date32())
+        except pa.ArrowInvalid:  # an impossible day ('2025-02-30'): the general path makes it null
+            return None
+    return None
+
+
 def first_day(text: pa.Array) -> pa.Array:
     """First day of each reduced-precision date ('2024' -> 2024-01-01); null if absent or impossible."""
+    whole = _whole_days(text)
+    if whole is not None:
+        return whole
     padded, _ = _pad(text, "-01-01", "-01")
     return pc.cast(_days(padded), pa.date32())
 
 
 def last_day(text: pa.Array) -> pa.Array:
     """Last day of each reduced-precision date ('2024-02' -> 2024-02-29); null if absent or impossible."""
+    whole = _whole_days(text)
+    if whole is not None:
+        return whole
     padded, length = _pad(text, "-12-31", "-01")
     day = _days(padded)
     month_end = pc.subtract(
