@@ -10,11 +10,11 @@ Importing this module is instant: pandas and pyarrow load when a table is first 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from desertion_data._package import descriptor as _descriptor
+from desertion_data._package import package_sha256 as package_sha256
 from desertion_data._package import resource as _resource
 from desertion_data._package import root as _root
 from desertion_data._package import table_schema as _table_schema
@@ -107,8 +107,3 @@ def load(name: str, backend: Literal["pandas", "polars"] = "pandas") -> pandas.D
 def load_all(backend: Literal["pandas", "polars"] = "pandas") -> dict[str, Any]:
     """Every table, by name, as `load` returns it."""
     return {name: load(name, backend=backend) for name in names()}
-
-
-def package_sha256() -> str:
-    """SHA-256 of the installed datapackage.json, which holds the SHA-256 of every table."""
-    return hashlib.sha256((_root() / "datapackage.json").read_bytes()).hexdigest()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Literal
 
-from desertion_data._package import descriptor, root
+from desertion_data._package import descriptor, package_sha256
 
 AUTHOR = "desertion-data maintainers"
 STYLES = ("text", "bibtex", "cff")
@@ -102,5 +101,4 @@ def cite(style: Literal["text", "bibtex", "cff"] = "text", figure_id: str | None
         raise ValueError(f"style must be one of {', '.join(STYLES)}, not {style!r}")
     if figure_id:
         return _cite_row(figure_id, style)
-    sha = hashlib.sha256((root() / "datapackage.json").read_bytes()).hexdigest()
-    return release_citation(style, descriptor(), sha)
+    return release_citation(style, descriptor(), package_sha256())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from importlib.resources import files
@@ -40,6 +41,11 @@ def read_json(path: Path) -> dict[str, Any]:
 def descriptor() -> dict[str, Any]:
     """The installed datapackage.json as a dict (do not mutate it)."""
     return read_json(root() / DESCRIPTOR)
+
+
+def package_sha256() -> str:
+    """SHA-256 of the installed datapackage.json, which holds the SHA-256 of every table."""
+    return hashlib.sha256((root() / DESCRIPTOR).read_bytes()).hexdigest()
 
 
 def resource(name: str, package: dict[str, Any] | None = None) -> dict[str, Any]:
