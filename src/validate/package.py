@@ -130,18 +130,16 @@ def _line_of(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
-def _scan(file: Path, algo: str) -> tuple[str, int, bool, int, bool]:
-    """One pass over the file's bytes: digest, size, byte-order mark, CRLF count, any non-blank byte."""
-    digest, size, crlf, nonblank, bom, tail = hashlib.new(algo), 0, 0, False, False, b""
+def _scan(file: Path, algo: str) -> tuple[str, int, int, bool]:
+    """One pass over the file's bytes: digest, size, CRLF count, any non-blank byte."""
+    digest, size, crlf, nonblank, tail = hashlib.new(algo), 0, 0, False, b""
     with file.open("rb") as fh:
         while chunk := fh.read(CHUNK):
-            if size == 0:
-                bom = chunk.startswith(BOM)
             digest.update(chunk)
             crlf += chunk.count(b"\r\n") + (tail == b"\r" and chunk[:1] == b"\n")
             nonblank = nonblank or bool(chunk.strip())
             size, tail = size + len(chunk), chunk[-1:]
-    return digest.hexdigest(), size, bom, crlf, nonblank
+    return digest.hexdigest(), size, crlf, nonblank
 
 
 def read_table(
@@ -167,7 +165,7 @@ def read_table(
             raise InputError(f"{rel}: line 1: not valid UTF-8 at byte {exc.start}") from None
         names = [f["name"] for f in fields(schema)]
         raw = _read_fast(file, schema) if header == names and not bom else None
-        digest, size, bom, crlf, nonblank = scan.result()
+        digest, size, crlf, nonblank = scan.result()
     if not nonblank:
         raise InputError(f"{rel}: empty file (resource '{name}'); it needs at least a header row")
     problems: list[Violation] = []
@@ -184,16 +182,19 @@ def _read_fast(file: Path, schema: dict[str, Any]) -> pl.DataFrame | None:
         table = pacsv.read_csv(file, read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid:
         return None  # the strict read locates the row
-    n, columns = table.num_rows, []
-    for name in table.column_names:
-        cells = table.column(name)
-        # an empty column as one null value repeated, not a million empty cells of 16 bytes each
-        empty = cells.null_count == n
-        columns.append(pl.repeat(None, n, dtype=pl.String, eager=True) if empty else pl.Series(cells))
-        columns[-1] = columns[-1].alias(name)
-    del table, cells
+    n = table.num_rows
+    # an empty column as one null value repeated, not a million empty cells of 16 bytes each
+    frame = pl.DataFrame(
+        [
+            pl.repeat(None, n, dtype=pl.String, eager=True).alias(name)
+            if cells.null_count == n
+            else pl.Series(name, cells)
+            for name, cells in zip(table.column_names, table.columns, strict=True)
+        ]
+    )
+    del table
     pa.default_memory_pool().release_unused()
-    return pl.DataFrame(columns)
+    return frame
 
 
 def _read_strict(name, rel, file, schema, header, bom, crlf) -> tuple[pl.DataFrame, list[Violation]]:
