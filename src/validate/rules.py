@@ -50,7 +50,7 @@ def figure_frame(pkg: Package) -> pl.DataFrame:
 def parent_index(pkg: Package) -> pl.Series:
     """Row position of each figure's parent (null where it has none or names no figure); cached.
 
-    The one join on figure ids: the parent rules, the cycle check and the self-referencing foreign
+    The one lookup of figure ids: the parent rules, the cycle check and the self-referencing foreign
     key all work from these positions.
     """
     if "parent_index" not in pkg.cache:
@@ -170,11 +170,9 @@ def foreign_keys_resolve(pkg: Package) -> Iterable[Violation]:
                 known = pkg.frame(target)[ref_col]
                 if known.len() > cells.len():  # a few rows citing a big table: hash the few, scan the big
                     known = known.filter(known.is_in(cells.drop_nulls().unique().implode()))
-                bad = (cells.is_not_null() & ~cells.is_in(known.drop_nulls().unique().implode())).fill_null(
-                    False
-                )
-            rows = pl.DataFrame({"_i": bad.arg_true(), col: cells.filter(bad)})
-            for i, value in rows.iter_rows():
+                known = known.drop_nulls().unique().implode()
+                bad = (cells.is_not_null() & ~cells.is_in(known)).fill_null(False)
+            for i, value in zip(bad.arg_true().to_list(), cells.filter(bad).to_list(), strict=True):
                 out.append(
                     error(
                         "foreign_keys_resolve",
