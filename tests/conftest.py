@@ -70,6 +70,11 @@ def fig(figure_id: str, value: float | str = 10, **kw: object) -> dict[str, str]
     return row("figures", figure_id=figure_id, value=value, value_text=text, **{**defaults, **kw})
 
 
+def part(figure_id: str, value: float | str, parent: str, **kw: object) -> dict[str, str]:
+    """A valid figure that its excerpt states is part ('including') of the figure `parent`."""
+    return fig(figure_id, value, parent_figure_id=parent, parent_basis="including", **kw)
+
+
 def measure(name: str, broader: str = "", unit: str = "cases") -> dict[str, str]:
     return row("measures", measure=name, label=name, definition=f"{name} (test)", unit=unit, broader=broader)
 

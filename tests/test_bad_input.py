@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import desertion_data as dd
-from conftest import fig
+from conftest import fig, part
 
 FIGURES = "data/figures.csv"
 
@@ -115,9 +115,7 @@ def test_wrong_option_exits_2(make_package):
 
 
 def test_text_report_has_summary_line_and_exit_1(make_package):
-    path = make_package(
-        figures=[fig("s1-f01", 100), fig("s1-f02", 150, parent_figure_id="s1-f01", parent_basis="including")]
-    )
+    path = make_package(figures=[fig("s1-f01", 100), part("s1-f02", 150, "s1-f01")])
     result = cli(path)
     assert result.returncode == 1
     assert "subset_within_total" in result.stdout
@@ -128,7 +126,7 @@ def test_warnings_alone_exit_0(make_package):
     path = make_package(
         figures=[
             fig("s1-f01", 100),
-            fig("s1-f02", 95, qualifier="approximately", parent_figure_id="s1-f01", parent_basis="including"),
+            part("s1-f02", 95, "s1-f01", qualifier="approximately"),
         ]
     )
     result = cli(path)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import validate
-from conftest import build_package, fig
+from conftest import build_package, fig, part
 from desertion_data import _read
 from strategies import QUALIFIERS, VALUES, first_day, last_day, periods, reduced_dates
 from validate.intervals import ESTIMATE_TOLERANCE, TOLERANCE, bounds
@@ -119,15 +119,7 @@ def test_subset_within_total_fires_exactly_when_part_must_exceed(child, cq, pare
             Path(tmp),
             figures=[
                 fig("s1-f01", parent, qualifier=pq, value_text="x", excerpt="x"),
-                fig(
-                    "s1-f02",
-                    child,
-                    qualifier=cq,
-                    value_text="x",
-                    excerpt="x including",
-                    parent_figure_id="s1-f01",
-                    parent_basis="including",
-                ),
+                part("s1-f02", child, "s1-f01", qualifier=cq, value_text="x", excerpt="x including"),
             ],
         )
         broken = one(child, cq)[0] > one(parent, pq)[1]
@@ -142,14 +134,7 @@ def test_period_nested_fires_exactly_when_child_leaves_parent(child, parent):
             Path(tmp),
             figures=[
                 fig("s1-f01", 100, period_start=parent[0], period_end=parent[1]),
-                fig(
-                    "s1-f02",
-                    1,
-                    period_start=child[0],
-                    period_end=child[1],
-                    parent_figure_id="s1-f01",
-                    parent_basis="including",
-                ),
+                part("s1-f02", 1, "s1-f01", period_start=child[0], period_end=child[1]),
             ],
         )
         broken = first_day(child[0]) < first_day(parent[0]) or last_day(child[1]) > last_day(parent[1])

@@ -9,7 +9,7 @@ import json
 import pytest
 
 import validate
-from conftest import SOURCE_TEXT, fig, measure, row
+from conftest import SOURCE_TEXT, fig, measure, part, row
 from validate.rules import RULES
 
 
@@ -35,9 +35,9 @@ def test_subset_within_total(make_package):
     path = make_package(
         figures=[
             fig("s1-f01", 100),
-            fig("s1-f02", 150, parent_figure_id="s1-f01", parent_basis="including"),
-            fig("s1-f03", 95, qualifier="approximately", parent_figure_id="s1-f01", parent_basis="including"),
-            fig("s1-f04", 50, parent_figure_id="s1-f01", parent_basis="including"),
+            part("s1-f02", 150, "s1-f01"),
+            part("s1-f03", 95, "s1-f01", qualifier="approximately"),
+            part("s1-f04", 50, "s1-f01"),
         ]
     )
     assert found(path, "subset_within_total") == {("subset_within_total", "s1-f02")}
@@ -48,7 +48,7 @@ def test_subset_within_total_needs_same_unit_and_country(make_package):
     path = make_package(
         figures=[
             fig("s1-f01", 100),
-            fig("s1-f02", 5, country="RU", parent_figure_id="s1-f01", parent_basis="including"),
+            part("s1-f02", 5, "s1-f01", country="RU"),
         ]
     )
     assert found(path, "subset_within_total") == {("subset_within_total", "s1-f02")}
@@ -59,15 +59,8 @@ def test_more_than_is_open(make_package):
     path = make_package(
         figures=[
             fig("s1-f01", 100, measure="absence_cases"),
-            fig("s1-f02", 100, qualifier="more_than", parent_figure_id="s1-f01", parent_basis="including"),
-            fig(
-                "s1-f03",
-                100,
-                qualifier="at_least",
-                measure="desertion_cases",
-                parent_figure_id="s1-f01",
-                parent_basis="including",
-            ),
+            part("s1-f02", 100, "s1-f01", qualifier="more_than"),
+            part("s1-f03", 100, "s1-f01", qualifier="at_least", measure="desertion_cases"),
         ]
     )
     assert found(path, "subset_within_total") == {("subset_within_total", "s1-f02")}
@@ -78,39 +71,11 @@ def test_parts_within_total(make_package):
     path = make_package(
         figures=[
             fig("s1-f01", 100, period_start="2022", period_end="2024"),
-            fig(
-                "s1-f02",
-                60,
-                period_start="2022",
-                period_end="2022",
-                parent_figure_id="s1-f01",
-                parent_basis="including",
-            ),
-            fig(
-                "s1-f03",
-                60,
-                period_start="2023",
-                period_end="2023",
-                parent_figure_id="s1-f01",
-                parent_basis="including",
-            ),
+            part("s1-f02", 60, "s1-f01", period_start="2022", period_end="2022"),
+            part("s1-f03", 60, "s1-f01", period_start="2023", period_end="2023"),
             fig("s1-f10", 100, period_start="2022", period_end="2024"),
-            fig(
-                "s1-f11",
-                60,
-                period_start="2022",
-                period_end="2023",
-                parent_figure_id="s1-f10",
-                parent_basis="including",
-            ),
-            fig(
-                "s1-f12",
-                60,
-                period_start="2023",
-                period_end="2024",
-                parent_figure_id="s1-f10",
-                parent_basis="including",
-            ),
+            part("s1-f11", 60, "s1-f10", period_start="2022", period_end="2023"),
+            part("s1-f12", 60, "s1-f10", period_start="2023", period_end="2024"),
         ]
     )
     assert found(path, "parts_within_total") == {("parts_within_total", "s1-f01")}
@@ -120,30 +85,9 @@ def test_period_nested(make_package):
     path = make_package(
         figures=[
             fig("s1-f01", 100, period_start="2022-03", period_end="2024"),
-            fig(
-                "s1-f02",
-                5,
-                period_start="2022",
-                period_end="2023",
-                parent_figure_id="s1-f01",
-                parent_basis="including",
-            ),
-            fig(
-                "s1-f03",
-                5,
-                period_start="2024-01",
-                period_end="2025-01",
-                parent_figure_id="s1-f01",
-                parent_basis="including",
-            ),
-            fig(
-                "s1-f04",
-                5,
-                period_start="2022-03-01",
-                period_end="2024-12",
-                parent_figure_id="s1-f01",
-                parent_basis="including",
-            ),
+            part("s1-f02", 5, "s1-f01", period_start="2022", period_end="2023"),
+            part("s1-f03", 5, "s1-f01", period_start="2024-01", period_end="2025-01"),
+            part("s1-f04", 5, "s1-f01", period_start="2022-03-01", period_end="2024-12"),
         ]
     )
     assert found(path, "period_nested") == {("period_nested", "s1-f02"), ("period_nested", "s1-f03")}
@@ -208,10 +152,10 @@ def test_parent_measure_broader(make_package):
     path = make_package(
         figures=[
             fig("s1-f01", 100, measure="desertion_cases"),
-            fig("s1-f02", 5, measure="awol_cases", parent_figure_id="s1-f01", parent_basis="including"),
+            part("s1-f02", 5, "s1-f01", measure="awol_cases"),
             fig("s1-f03", 200, measure="absence_cases"),
-            fig("s1-f04", 5, measure="awol_cases", parent_figure_id="s1-f03", parent_basis="including"),
-            fig("s1-f05", 5, measure="desertion_cases", parent_figure_id="s1-f01", parent_basis="including"),
+            part("s1-f04", 5, "s1-f03", measure="awol_cases"),
+            part("s1-f05", 5, "s1-f01", measure="desertion_cases"),
         ]
     )
     assert found(path, "parent_measure_broader") == {("parent_measure_broader", "s1-f02")}
@@ -220,12 +164,12 @@ def test_parent_measure_broader(make_package):
 def test_parent_chain_acyclic(make_package):
     path = make_package(
         figures=[
-            fig("s1-f01", 100, parent_figure_id="s1-f02", parent_basis="including"),
-            fig("s1-f02", 100, parent_figure_id="s1-f01", parent_basis="including"),
-            fig("s1-f03", 100, parent_figure_id="s1-f03", parent_basis="including"),
-            fig("s1-f04", 100, parent_figure_id="s1-f01", parent_basis="including"),
+            part("s1-f01", 100, "s1-f02"),
+            part("s1-f02", 100, "s1-f01"),
+            part("s1-f03", 100, "s1-f03"),
+            part("s1-f04", 100, "s1-f01"),
             fig("s1-f05", 100),
-            fig("s1-f06", 10, parent_figure_id="s1-f05", parent_basis="including"),
+            part("s1-f06", 10, "s1-f05"),
         ]
     )
     assert found(path, "parent_chain_acyclic") == {
@@ -391,8 +335,8 @@ def test_parent_basis_stated(make_package):
             fig(
                 "s1-f04", 5, parent_figure_id="s1-f01", parent_basis="alone", excerpt="They counted 5 cases."
             ),
-            fig("s2-f01", 5, source_id="s2", parent_figure_id="s1-f01", parent_basis="including"),
-            fig("s1-f05", 5, parent_figure_id="s1-f01", parent_basis="including"),
+            part("s2-f01", 5, "s1-f01", source_id="s2"),
+            part("s1-f05", 5, "s1-f01"),
         ],
     )
     assert found(path, "parent_basis_stated") == {
@@ -461,7 +405,7 @@ def test_foreign_keys_resolve(make_package):
         figures=[
             fig("s1-f01", 5, source_id="s9"),
             fig("s1-f02", 5, measure="nothing"),
-            fig("s1-f03", 5, parent_figure_id="s1-f99", parent_basis="including"),
+            part("s1-f03", 5, "s1-f99"),
             fig("s1-f04", 5),
         ],
         quotes=[
