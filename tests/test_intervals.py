@@ -95,6 +95,17 @@ def test_impossible_days_are_not_dates(year, month, day):
     assert (_read.first_day(pa.array([text])).to_pylist()[0] is not None) == real
 
 
+@given(st.integers(1000, 10**9))
+def test_dotted_thousands_read_back(n):
+    """German, Turkish and Hungarian sources group thousands with dots: '19.044' is 19,044."""
+    assert parse_number(f"{n:,}".replace(",", ".")) == n
+
+
+@pytest.mark.parametrize(("text", "n"), [("21 bin 600", 21600), ("160.000", 160000), ("2 Millionen", 2e6), ("1.5", 1.5)])
+def test_scale_words_of_new_languages(text, n):
+    assert parse_number(text) == n
+
+
 @given(st.integers(0, 10**9), st.sampled_from([",", " ", "\u00a0", "\u202f"]))
 def test_grouped_digits_read_back(n, sep):
     text = f"{n:,}".replace(",", sep)
@@ -199,6 +210,8 @@ def test_cumulative_fires_exactly_when_a_later_count_must_be_lower(v1, q1, v2, q
         ("cinq", 0.5),
         ("one in three", 0),
         ("1.5", 0.05),
+        ("21.000", 500),
+        ("19.044", 0.5),
     ],
 )
 def test_rounding_is_half_the_last_stated_digit(text, half):

@@ -37,7 +37,7 @@ def test_reduced_dates_get_filterable_days():
 
 
 def test_unknown_table_lists_the_valid_ones():
-    with pytest.raises(KeyError, match="the tables are: sources, measures, figures"):
+    with pytest.raises(KeyError, match="the tables are: sources, measures, reporting_bodies, figures"):
         dd.load("figure")
 
 

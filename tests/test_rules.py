@@ -541,5 +541,94 @@ def test_discrepancy_rows_exist(make_package):
     assert found(path, "discrepancy_rows_exist") == {
         ("discrepancy_rows_exist", "d002"),
         ("discrepancy_rows_exist", "d003"),
-        ("discrepancy_rows_exist", "s1-f02"),
     }
+
+
+def test_disputed_means_questioned(make_package):
+    """disputed is true exactly for rows a discrepancy lists in `rows`: not for evidence, in every table."""
+    path = make_package(
+        figures=[
+            fig("s1-f01", 5, disputed="true"),  # questioned: fine
+            fig("s1-f02", 6, disputed="true"),  # only evidence: wrongly disputed
+            fig("s1-f03", 7),  # questioned but not marked
+            fig("s1-f04", 8),  # evidence, not marked: fine
+        ],
+        penalties=[
+            row("penalties", penalty_id="s1-p01", source_id="s1", country="UA", offence="awol",
+                status="in_force", applies_when="not_stated", excerpt="5 years", disputed="false"),
+        ],
+        discrepancies=[
+            row("discrepancies", discrepancy_id="d001", kind="misreading", rows="s1-f01 s1-f03 s1-p01",
+                evidence="s1-f02 s1-f04", explanation="x"),
+        ],
+    )
+    assert found(path, "disputed_means_questioned") == {
+        ("disputed_means_questioned", "s1-f02"),
+        ("disputed_means_questioned", "s1-f03"),
+        ("disputed_means_questioned", "s1-p01"),
+    }
+
+
+def test_period_end_stated_dated(make_package):
+    """A period said to be stated by its source must have its end recorded."""
+    path = make_package(
+        figures=[
+            fig("s1-f01", 5, period_end="", period_end_stated="true"),
+            fig("s1-f02", 6, period_end="", period_end_stated="false", period_start="2021"),
+            fig("s1-f03", 7, period_end="2024", period_end_stated="true"),
+        ]
+    )
+    assert found(path, "period_end_stated_dated") == {("period_end_stated_dated", "s1-f01")}
+
+
+def test_range_ends_ordered(make_package):
+    """A range has both ends, low first; a single number has no high end."""
+    path = make_package(
+        figures=[
+            fig("s1-f01", 700, qualifier="range", value_high=800, value_high_text="800",
+                excerpt="between 700 and 800 each month."),
+            fig("s1-f02", 800, qualifier="range", value_high=700, value_high_text="700",
+                excerpt="between 800 and 700 each month.", period_start="2021"),
+            fig("s1-f03", 700, qualifier="range", excerpt="700 or so.", period_start="2020"),
+            fig("s1-f04", 700, value_high=800, value_high_text="800",
+                excerpt="700 to 800.", period_start="2019"),
+        ]
+    )
+    assert found(path, "range_ends_ordered") == {
+        ("range_ends_ordered", k) for k in ("s1-f02", "s1-f03", "s1-f04")
+    }
+
+
+def test_range_bounds_used_by_claims_agree(make_package):
+    """A range's bounds are [value, value_high]: a claim inside it agrees, one above it does not."""
+    sources = [
+        row("sources", source_id=s, url=f"https://example.org/{s}", language="en", origin="core-article",
+            source_type="news", file=f"{s}.txt", sha256=c * 64)
+        for s, c in (("s1", "a"), ("s2", "b"))
+    ]
+    ranged = dict(qualifier="range", value_high=800, value_high_text="800", excerpt="between 700 and 800.")
+    path = make_package(
+        sources=sources,
+        figures=[
+            fig("s1-f01", 700, **ranged),
+            fig("s2-f01", 790, source_id="s2"),
+            fig("s1-f02", 700, **ranged, period_start="2021"),
+            fig("s2-f02", 810, source_id="s2", period_start="2021"),
+        ],
+    )
+    assert found(path, "claims_agree", "warning") == {("claims_agree", "s1-f02"), ("claims_agree", "s2-f02")}
+
+
+def test_value_high_readable(make_package):
+    """A range's high end must be written in the excerpt and read as value_high."""
+    path = make_package(
+        figures=[
+            fig("s1-f01", 700, qualifier="range", value_high=800, value_high_text="800",
+                excerpt="between 700 and 800 each month."),
+            fig("s1-f02", 700, qualifier="range", value_high=900, value_high_text="800",
+                excerpt="between 700 and 800 each month.", period_start="2021"),
+            fig("s1-f03", 700, qualifier="range", value_high=900, value_high_text="900",
+                excerpt="between 700 and 800 each month.", period_start="2020"),
+        ]
+    )
+    assert found(path, "value_readable") == {("value_readable", "s1-f02"), ("value_readable", "s1-f03")}

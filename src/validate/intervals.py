@@ -10,6 +10,7 @@ A figure is a claim that the true number lies in [lo, hi]:
     up_to          [0, v]
     less_than      [0, v)                 open: the next float below v
     estimate       [v(1-T), v(1+T)]       T = ESTIMATE_TOLERANCE
+    range          [v, value_high]        a stated range: both ends as written
 
 t = 0.10: "about 60 thousand" admits 54,000 to 66,000, and "nearly 30 thousand" 27,000 to 30,000.
 Rounded reporting ("235,000" for 235,646) stays within it; a figure 10% off is not "about".
@@ -36,12 +37,14 @@ FACTORS: dict[str, tuple[float, float, bool, bool]] = {
     "up_to": (0.0, 1.0, False, False),
     "less_than": (0.0, 1.0, False, True),
     "estimate": (1 - ESTIMATE_TOLERANCE, 1 + ESTIMATE_TOLERANCE, False, False),
+    "range": (1.0, 1.0, False, False),  # the high end comes from value_high
 }
 
 
-def bounds(values, qualifiers) -> tuple[np.ndarray, np.ndarray]:
+def bounds(values, qualifiers, highs=None) -> tuple[np.ndarray, np.ndarray]:
     """Closed float bounds [lo, hi] of each value under its qualifier (open ends stepped inward).
 
+    A range's high end is its value_high (`highs`); a range without one is unbounded above.
     Unknown qualifiers and missing values give NaN bounds, which compare false with everything,
     so no rule fires on a row whose bounds are unknown (its schema error is reported instead).
     """
@@ -60,4 +63,8 @@ def bounds(values, qualifiers) -> tuple[np.ndarray, np.ndarray]:
         step = opened[at]
         if step.any():
             bound[step] = np.nextafter(bound[step], towards)
+    ranged = at == names.index("range")
+    if ranged.any():
+        high = np.full(len(v), np.inf) if highs is None else pl.Series(highs, dtype=pl.Float64).to_numpy()
+        hi[ranged] = np.where(np.isnan(high[ranged]), np.inf, high[ranged])
     return lo, hi

@@ -118,11 +118,19 @@ SCALE = {
     "миллиона": 1e6,
     "миллионов": 1e6,
     "mille": 1e3,
+    "bin": 1e3,  # Turkish
+    "ezer": 1e3,  # Hungarian
+    "tausend": 1e3,
+    "millionen": 1e6,
+    "mio.": 1e6,
     "millions": 1e6,
     "million de": 1e6,
 }
 SPACES = "\u00a0\u202f\u2009 "
 _GROUPED = re.compile(rf"^\d{{1,3}}(?:([,{SPACES}])\d{{3}})(?:\1\d{{3}})*(?:\.\d+)?$")
+# German, Turkish and Hungarian write thousands with dots ("21.000", "19.044"): a dot followed by
+# exactly three digits, with no decimal part, groups thousands (no source here writes 1.5 as "1.500")
+_DOTTED = re.compile(r"^\d{1,3}(?:\.\d{3})+$")
 _PLAIN = re.compile(r"^\d+(?:[.,]\d+)?$")
 _ONE_IN = re.compile(r"^(\S+)\s+(?:in|out of|sur|з|із|из)\s+(\S+)$", re.IGNORECASE)
 _FOLD = re.compile(r"^(\S+?)-?fold$", re.IGNORECASE)
@@ -132,6 +140,8 @@ _SCALED_REST = re.compile(r"^(\S+)\s+(\S+)\s+(\d{1,3})$")
 
 
 def _digits(text: str) -> float | None:
+    if _DOTTED.match(text):
+        return float(text.replace(".", ""))
     if _GROUPED.match(text):
         return float(re.sub(f"[,{SPACES}]", "", text))
     if _PLAIN.match(text):
@@ -217,7 +227,7 @@ def rounding(text: str) -> float:
             decimal = re.search(r"[.,](\d+)$", head)
             places = len(decimal.group(1)) if decimal and not _GROUPED.match(head) else 0
             return 0.5 * factor * 10**-places
-    digits = re.sub(f"[,{SPACES}]", "", t) if _GROUPED.match(t) else t
+    digits = re.sub(f"[,{SPACES}]", "", t) if _GROUPED.match(t) else t.replace(".", "") if _DOTTED.match(t) else t
     if re.fullmatch(r"\d+", digits):
         if int(digits) < 1000:
             return 0.5

@@ -36,7 +36,7 @@ def figure_frame(pkg: Package) -> pl.DataFrame:
     """Figures with their bounds [lo, hi] and period days (start, end, end_first); cached."""
     if FIG not in pkg.cache:
         f = pkg.frame(FIG)
-        lo, hi = bounds(f["value"], f["qualifier"])
+        lo, hi = bounds(f["value"], f["qualifier"], f["value_high"] if "value_high" in f.columns else None)
         pkg.cache[FIG] = f.with_columns(
             lo=pl.Series(lo),
             hi=pl.Series(hi),
@@ -611,7 +611,8 @@ def excerpt_verbatim(pkg: Package) -> Iterable[Violation]:
 def value_readable(pkg: Package) -> Iterable[Violation]:
     """Each figure's value can be read in its excerpt, and each penalty's terms in its excerpt.
 
-    `value_text` must occur in the excerpt and read as `value` (validate.readable.parse_number:
+    `value_text` must occur in the excerpt and read as `value` (and a range's `value_high_text`
+    as `value_high`) (validate.readable.parse_number:
     '235,000', '202 997', 'one in three', 'tenfold', '10%', '60 тисяч'); ratios to six decimals.
     A penalty's min_years and max_years must each be a number written in its excerpt.
     """
@@ -656,6 +657,18 @@ def value_readable(pkg: Package) -> Iterable[Violation]:
             out.append(
                 error("value_readable", FIG, keys[i], "value,value_text", f"'{t}' {shown}, not {value:g}")
             )
+        if "value_high_text" in f.columns:
+            highs = f.select("excerpt", "value_high_text", "value_high").with_row_index("_i")
+            highs = highs.filter(pl.col("value_high_text").is_not_null())
+            for i, excerpt, t, high in highs.select("_i", "excerpt", "value_high_text", "value_high").iter_rows():
+                got = parse_number(t)
+                if t not in (excerpt or ""):
+                    message = f"'{t}' does not occur in the excerpt"
+                elif high is None or got is None or abs(got - high) > max(ABS_TOL, REL_TOL * max(abs(got), abs(high))):
+                    message = f"'{t}' {'cannot be read as a number' if got is None else f'reads as {got:g}'}, not {high}"
+                else:
+                    continue
+                out.append(error("value_readable", FIG, keys[i], "value_high,value_high_text", message))
     p = pkg.frame("penalties")
     if not p.is_empty():
         keys = pkg.tables["penalties"].keys
@@ -990,10 +1003,11 @@ def derivation_agrees(pkg: Package) -> Iterable[Violation]:
 
 
 def discrepancy_rows_exist(pkg: Package) -> Iterable[Violation]:
-    """Every discrepancy names rows that exist, and every disputed figure has a discrepancy.
+    """Every discrepancy names rows that exist.
 
     The keys in discrepancies.rows and .evidence must be primary keys of figures, penalties,
-    quotes or events; a figure with disputed true must be among some discrepancy's rows.
+    quotes or events. (Until 1.2.0 this rule also checked the disputed flag of figures; that is
+    now disputed_means_questioned, for every table.)
     """
     d = pkg.frame("discrepancies")
     out, named = [], set()
@@ -1023,19 +1037,94 @@ def discrepancy_rows_exist(pkg: Package) -> Iterable[Violation]:
                         f"'{k}' is not a row of figures, penalties, quotes or events",
                     )
                 )
-    f = pkg.frame(FIG)
-    if "disputed" in f.columns:
-        for fid in f.filter(pl.col("disputed").fill_null(False))["figure_id"].to_list():
-            if fid not in named:
-                out.append(
-                    error(
-                        "discrepancy_rows_exist",
-                        FIG,
-                        fid,
-                        "disputed",
-                        "is marked disputed, but no discrepancy names it",
-                    )
+    return out
+
+
+DISPUTABLE = ("figures", "penalties", "quotes", "events")
+
+
+def disputed_means_questioned(pkg: Package) -> Iterable[Violation]:
+    """A row is marked disputed exactly when a discrepancy questions it.
+
+    A discrepancy questions the keys in its `rows`; the keys in its `evidence` show the conflict
+    and are not questioned by it. In figures, penalties, quotes and events, `disputed` must be
+    true for every row some discrepancy lists in `rows`, and false for every other row, so that a
+    reader who drops disputed rows keeps the counts that serve as evidence.
+    """
+    d = pkg.frame("discrepancies")
+    questioned: dict[str, str] = {}
+    if not d.is_empty():
+        for did, text in d.select("discrepancy_id", "rows").iter_rows():
+            for k in (text or "").split():
+                questioned.setdefault(k, did)
+    wanted = pl.Series(list(questioned), dtype=pl.String)
+    out = []
+    for name in DISPUTABLE:
+        if name not in pkg.tables or "disputed" not in pkg.frame(name).columns:
+            continue
+        t = pkg.frame(name)
+        keys = pkg.tables[name].keys
+        named = keys.is_in(wanted.implode()).fill_null(False)
+        flag = t["disputed"].cast(pl.Boolean)
+        for i in (flag.fill_null(False) & ~named).arg_true().to_list():
+            out.append(
+                error("disputed_means_questioned", name, keys[i], "disputed", "is marked disputed, but no discrepancy questions it")
+            )
+        for i in (named & ~flag.fill_null(True)).arg_true().to_list():
+            out.append(
+                error(
+                    "disputed_means_questioned",
+                    name,
+                    keys[i],
+                    "disputed",
+                    f"discrepancy {questioned[keys[i]]} questions it, but it is not marked disputed",
                 )
+            )
+    return out
+
+
+def period_end_stated_dated(pkg: Package) -> Iterable[Violation]:
+    """A period whose end the source states has that end recorded.
+
+    period_end_stated true with an empty period_end contradicts itself: either the source states
+    the end (write it) or it does not (period_end_stated false, and period_end our bound).
+    """
+    f = pkg.frame(FIG)
+    keys = pkg.tables[FIG].keys
+    bad = (f["period_end_stated"].cast(pl.Boolean).fill_null(False) & f["period_end"].is_null()).arg_true()
+    return [
+        error(
+            "period_end_stated_dated",
+            FIG,
+            keys[i],
+            "period_end_stated,period_end",
+            "says the source states the end of the period, but period_end is empty",
+        )
+        for i in bad.to_list()
+    ]
+
+
+def range_ends_ordered(pkg: Package) -> Iterable[Violation]:
+    """A stated range has both ends, the low one first.
+
+    qualifier range requires value_high and value_high_text, and value <= value_high; any other
+    qualifier leaves value_high and value_high_text empty (a single number has no high end).
+    """
+    f = pkg.frame(FIG)
+    if "value_high" not in f.columns:
+        return []
+    keys = pkg.tables[FIG].keys
+    ranged = (f["qualifier"].cast(pl.String) == "range").fill_null(False)
+    high, high_text = f["value_high"].is_not_null(), f["value_high_text"].is_not_null()
+    checks = (
+        (ranged & ~(high & high_text), "value_high,value_high_text", "is a range without its high end (value_high and value_high_text)"),
+        (~ranged & (high | high_text), "qualifier,value_high", "has a high end but its qualifier is not range"),
+        (ranged & (f["value"].cast(pl.Float64) > f["value_high"].cast(pl.Float64)), "value,value_high", "is a range whose low end exceeds its high end"),
+    )
+    out = []
+    for mask, cols, message in checks:
+        for i in mask.fill_null(False).arg_true().to_list():
+            out.append(error("range_ends_ordered", FIG, keys[i], cols, message))
     return out
 
 
@@ -1061,5 +1150,8 @@ RULES = (
     parts_sum_to_total,
     derivation_agrees,
     discrepancy_rows_exist,
+    disputed_means_questioned,
+    period_end_stated_dated,
+    range_ends_ordered,
     claims_agree,
 )
