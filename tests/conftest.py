@@ -124,7 +124,9 @@ def build_package(tmp: Path, **tables: list[dict[str, str]]) -> Path:
             )
         ],
         "measures": MEASURES,
-        "reporting_bodies": [row("reporting_bodies", body_id="ua-prosecutor-general", name="OGP", kind="prosecutor")],
+        "reporting_bodies": [
+            row("reporting_bodies", body_id="ua-prosecutor-general", name="OGP", kind="prosecutor")
+        ],
         "figures": [fig("s1-f01")],
         "penalties": [],
         "quotes": [],

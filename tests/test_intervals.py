@@ -101,7 +101,9 @@ def test_dotted_thousands_read_back(n):
     assert parse_number(f"{n:,}".replace(",", ".")) == n
 
 
-@pytest.mark.parametrize(("text", "n"), [("21 bin 600", 21600), ("160.000", 160000), ("2 Millionen", 2e6), ("1.5", 1.5)])
+@pytest.mark.parametrize(
+    ("text", "n"), [("21 bin 600", 21600), ("160.000", 160000), ("2 Millionen", 2e6), ("1.5", 1.5)]
+)
 def test_scale_words_of_new_languages(text, n):
     assert parse_number(text) == n
 

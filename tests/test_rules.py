@@ -554,12 +554,27 @@ def test_disputed_means_questioned(make_package):
             fig("s1-f04", 8),  # evidence, not marked: fine
         ],
         penalties=[
-            row("penalties", penalty_id="s1-p01", source_id="s1", country="UA", offence="awol",
-                status="in_force", applies_when="not_stated", excerpt="5 years", disputed="false"),
+            row(
+                "penalties",
+                penalty_id="s1-p01",
+                source_id="s1",
+                country="UA",
+                offence="awol",
+                status="in_force",
+                applies_when="not_stated",
+                excerpt="5 years",
+                disputed="false",
+            ),
         ],
         discrepancies=[
-            row("discrepancies", discrepancy_id="d001", kind="misreading", rows="s1-f01 s1-f03 s1-p01",
-                evidence="s1-f02 s1-f04", explanation="x"),
+            row(
+                "discrepancies",
+                discrepancy_id="d001",
+                kind="misreading",
+                rows="s1-f01 s1-f03 s1-p01",
+                evidence="s1-f02 s1-f04",
+                explanation="x",
+            ),
         ],
     )
     assert found(path, "disputed_means_questioned") == {
@@ -585,13 +600,32 @@ def test_range_ends_ordered(make_package):
     """A range has both ends, low first; a single number has no high end."""
     path = make_package(
         figures=[
-            fig("s1-f01", 700, qualifier="range", value_high=800, value_high_text="800",
-                excerpt="between 700 and 800 each month."),
-            fig("s1-f02", 800, qualifier="range", value_high=700, value_high_text="700",
-                excerpt="between 800 and 700 each month.", period_start="2021"),
+            fig(
+                "s1-f01",
+                700,
+                qualifier="range",
+                value_high=800,
+                value_high_text="800",
+                excerpt="between 700 and 800 each month.",
+            ),
+            fig(
+                "s1-f02",
+                800,
+                qualifier="range",
+                value_high=700,
+                value_high_text="700",
+                excerpt="between 800 and 700 each month.",
+                period_start="2021",
+            ),
             fig("s1-f03", 700, qualifier="range", excerpt="700 or so.", period_start="2020"),
-            fig("s1-f04", 700, value_high=800, value_high_text="800",
-                excerpt="700 to 800.", period_start="2019"),
+            fig(
+                "s1-f04",
+                700,
+                value_high=800,
+                value_high_text="800",
+                excerpt="700 to 800.",
+                period_start="2019",
+            ),
         ]
     )
     assert found(path, "range_ends_ordered") == {
@@ -602,8 +636,16 @@ def test_range_ends_ordered(make_package):
 def test_range_bounds_used_by_claims_agree(make_package):
     """A range's bounds are [value, value_high]: a claim inside it agrees, one above it does not."""
     sources = [
-        row("sources", source_id=s, url=f"https://example.org/{s}", language="en", origin="core-article",
-            source_type="news", file=f"{s}.txt", sha256=c * 64)
+        row(
+            "sources",
+            source_id=s,
+            url=f"https://example.org/{s}",
+            language="en",
+            origin="core-article",
+            source_type="news",
+            file=f"{s}.txt",
+            sha256=c * 64,
+        )
         for s, c in (("s1", "a"), ("s2", "b"))
     ]
     ranged = dict(qualifier="range", value_high=800, value_high_text="800", excerpt="between 700 and 800.")
@@ -623,12 +665,32 @@ def test_value_high_readable(make_package):
     """A range's high end must be written in the excerpt and read as value_high."""
     path = make_package(
         figures=[
-            fig("s1-f01", 700, qualifier="range", value_high=800, value_high_text="800",
-                excerpt="between 700 and 800 each month."),
-            fig("s1-f02", 700, qualifier="range", value_high=900, value_high_text="800",
-                excerpt="between 700 and 800 each month.", period_start="2021"),
-            fig("s1-f03", 700, qualifier="range", value_high=900, value_high_text="900",
-                excerpt="between 700 and 800 each month.", period_start="2020"),
+            fig(
+                "s1-f01",
+                700,
+                qualifier="range",
+                value_high=800,
+                value_high_text="800",
+                excerpt="between 700 and 800 each month.",
+            ),
+            fig(
+                "s1-f02",
+                700,
+                qualifier="range",
+                value_high=900,
+                value_high_text="800",
+                excerpt="between 700 and 800 each month.",
+                period_start="2021",
+            ),
+            fig(
+                "s1-f03",
+                700,
+                qualifier="range",
+                value_high=900,
+                value_high_text="900",
+                excerpt="between 700 and 800 each month.",
+                period_start="2020",
+            ),
         ]
     )
     assert found(path, "value_readable") == {("value_readable", "s1-f02"), ("value_readable", "s1-f03")}

@@ -227,7 +227,9 @@ def rounding(text: str) -> float:
             decimal = re.search(r"[.,](\d+)$", head)
             places = len(decimal.group(1)) if decimal and not _GROUPED.match(head) else 0
             return 0.5 * factor * 10**-places
-    digits = re.sub(f"[,{SPACES}]", "", t) if _GROUPED.match(t) else t.replace(".", "") if _DOTTED.match(t) else t
+    digits = (
+        re.sub(f"[,{SPACES}]", "", t) if _GROUPED.match(t) else t.replace(".", "") if _DOTTED.match(t) else t
+    )
     if re.fullmatch(r"\d+", digits):
         if int(digits) < 1000:
             return 0.5

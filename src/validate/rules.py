@@ -660,12 +660,19 @@ def value_readable(pkg: Package) -> Iterable[Violation]:
         if "value_high_text" in f.columns:
             highs = f.select("excerpt", "value_high_text", "value_high").with_row_index("_i")
             highs = highs.filter(pl.col("value_high_text").is_not_null())
-            for i, excerpt, t, high in highs.select("_i", "excerpt", "value_high_text", "value_high").iter_rows():
+            for i, excerpt, t, high in highs.select(
+                "_i", "excerpt", "value_high_text", "value_high"
+            ).iter_rows():
                 got = parse_number(t)
                 if t not in (excerpt or ""):
                     message = f"'{t}' does not occur in the excerpt"
-                elif high is None or got is None or abs(got - high) > max(ABS_TOL, REL_TOL * max(abs(got), abs(high))):
-                    message = f"'{t}' {'cannot be read as a number' if got is None else f'reads as {got:g}'}, not {high}"
+                elif (
+                    high is None
+                    or got is None
+                    or abs(got - high) > max(ABS_TOL, REL_TOL * max(abs(got), abs(high)))
+                ):
+                    shown = "cannot be read as a number" if got is None else f"reads as {got:g}"
+                    message = f"'{t}' {shown}, not {high:g}"
                 else:
                     continue
                 out.append(error("value_readable", FIG, keys[i], "value_high,value_high_text", message))
@@ -1010,7 +1017,7 @@ def discrepancy_rows_exist(pkg: Package) -> Iterable[Violation]:
     now disputed_means_questioned, for every table.)
     """
     d = pkg.frame("discrepancies")
-    out, named = [], set()
+    out = []
     if not d.is_empty():
         keys = pkg.tables["discrepancies"].keys
         cited = [
@@ -1019,7 +1026,6 @@ def discrepancy_rows_exist(pkg: Package) -> Iterable[Violation]:
             for col, text in zip(("rows", "evidence"), row, strict=True)
             for k in (text or "").split()
         ]
-        named = {k for _, col, k in cited if col == "rows"}
         wanted = pl.Series(sorted({k for *_, k in cited}), dtype=pl.String)
         known = set()  # the cited keys that exist: a scan of each table for a short list, no set of all keys
         for name in ("figures", "penalties", "quotes", "events"):
@@ -1068,7 +1074,13 @@ def disputed_means_questioned(pkg: Package) -> Iterable[Violation]:
         flag = t["disputed"].cast(pl.Boolean)
         for i in (flag.fill_null(False) & ~named).arg_true().to_list():
             out.append(
-                error("disputed_means_questioned", name, keys[i], "disputed", "is marked disputed, but no discrepancy questions it")
+                error(
+                    "disputed_means_questioned",
+                    name,
+                    keys[i],
+                    "disputed",
+                    "is marked disputed, but no discrepancy questions it",
+                )
             )
         for i in (named & ~flag.fill_null(True)).arg_true().to_list():
             out.append(
@@ -1117,9 +1129,21 @@ def range_ends_ordered(pkg: Package) -> Iterable[Violation]:
     ranged = (f["qualifier"].cast(pl.String) == "range").fill_null(False)
     high, high_text = f["value_high"].is_not_null(), f["value_high_text"].is_not_null()
     checks = (
-        (ranged & ~(high & high_text), "value_high,value_high_text", "is a range without its high end (value_high and value_high_text)"),
-        (~ranged & (high | high_text), "qualifier,value_high", "has a high end but its qualifier is not range"),
-        (ranged & (f["value"].cast(pl.Float64) > f["value_high"].cast(pl.Float64)), "value,value_high", "is a range whose low end exceeds its high end"),
+        (
+            ranged & ~(high & high_text),
+            "value_high,value_high_text",
+            "is a range without its high end (value_high and value_high_text)",
+        ),
+        (
+            ~ranged & (high | high_text),
+            "qualifier,value_high",
+            "has a high end but its qualifier is not range",
+        ),
+        (
+            ranged & (f["value"].cast(pl.Float64) > f["value_high"].cast(pl.Float64)),
+            "value,value_high",
+            "is a range whose low end exceeds its high end",
+        ),
     )
     out = []
     for mask, cols, message in checks:
