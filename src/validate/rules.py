@@ -672,7 +672,7 @@ def value_readable(pkg: Package) -> Iterable[Violation]:
                     or abs(got - high) > max(ABS_TOL, REL_TOL * max(abs(got), abs(high)))
                 ):
                     shown = "cannot be read as a number" if got is None else f"reads as {got:g}"
-                    message = f"'{t}' {shown}, not {high:g}"
+                    message = f"'{t}' {shown}, not {high if high is None else format(high, 'g')}"
                 else:
                     continue
                 out.append(error("value_readable", FIG, keys[i], "value_high,value_high_text", message))
