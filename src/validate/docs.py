@@ -39,23 +39,45 @@ def _rows(root: Path, table: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def summary_markdown(root: Path = ROOT) -> str:
+    """The package in numbers, counted from the tables (never typed by hand)."""
+    tables = {
+        t: _rows(root, t) for t in ("sources", "figures", "penalties", "quotes", "events", "discrepancies")
+    }
+    sources, figures, found = tables["sources"], tables["figures"], tables["discrepancies"]
+    origins = Counter(r["origin"] for r in sources)
+    types = Counter(r["source_type"] for r in sources)
+    giving = {r["source_id"] for r in figures}
+    relays = sum(bool(r["relays"]) for r in sources)
+    kinds = Counter(r["kind"] for r in found)
+    disputed = {
+        t: sum(r["disputed"] == "true" for r in rows)
+        for t, rows in tables.items()
+        if t not in ("sources", "discrepancies")
+    }
+    return (
+        f"{len(figures)} figures from {len(giving)} of the {len(sources)} sources "
+        f"({origins['core-article']} core articles and {origins['stored-web-excerpt']} stored web excerpts: "
+        + ", ".join(
+            f"{n} {k.replace('-', ' ')}" for k, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
+        + f"; {relays} of them relay another outlet or body), {len(tables['penalties'])} penalties, "
+        f"{len(tables['quotes'])} quotes and {len(tables['events'])} events. "
+        f"{len(found)} discrepancies ("
+        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(kinds.items()))
+        + ") question "
+        + ", ".join(f"{n} {t}" for t, n in disputed.items())
+        + " (`disputed` is true on exactly those rows; the rows they cite as evidence are not disputed). "
+        "Each row keeps what its source says; `discrepancies` says where it goes wrong."
+    )
+
+
 def reconciliation_markdown(root: Path = ROOT) -> str:
     """What the reconciliation found, from data/discrepancies.csv and the figures it names."""
     figures = {r["figure_id"]: r for r in _rows(root, "figures")}
-    sources = _rows(root, "sources")
     found = _rows(root, "discrepancies")
-    origins = Counter(r["origin"] for r in sources)
-    kinds = Counter(r["kind"] for r in found)
     derived = [r for r in figures.values() if r["derivation"]]
-    lines = [
-        f"{len(figures)} figures from {len(sources)} sources ({origins['core-article']} core articles, "
-        f"{origins['stored-web-excerpt']} stored excerpts of primary reporting); "
-        f"{sum(r['disputed'] == 'true' for r in figures.values())} figures are marked disputed, and "
-        f"{len(found)} discrepancies explain why ("
-        + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(kinds.items()))
-        + "). Each row keeps what its source says; `discrepancies` says where it goes wrong.",
-        "",
-    ]
+    lines = [summary_markdown(root), ""]
     for r in found:
         who = sorted({k.rsplit("-", 1)[0] for k in r["rows"].split()})
         lines.append(
