@@ -54,6 +54,14 @@ def stamp(session: nox.Session) -> None:
 
 
 @nox.session
+def series(session: nox.Session) -> None:
+    """Rebuild data/series.csv from the claims (validate.series) and stamp the descriptor."""
+    _install(session, "validate")
+    session.run("python", "-m", "validate.series", "datapackage.json")
+    session.run("python", "src/validate/stamp.py", "datapackage.json")
+
+
+@nox.session
 def diff(session: nox.Session) -> None:
     """Rows added, removed and changed since a release (default: the latest) and the bump they need."""
     _install(session, "validate")

@@ -36,6 +36,7 @@ __all__ = [
     "names",
     "path",
     "schema",
+    "series",
     "verify",
 ]
 
@@ -107,3 +108,30 @@ def load(name: str, backend: Literal["pandas", "polars"] = "pandas") -> pandas.D
 def load_all(backend: Literal["pandas", "polars"] = "pandas") -> dict[str, Any]:
     """Every table, by name, as `load` returns it."""
     return {name: load(name, backend=backend) for name in names()}
+
+
+def series(
+    country: str | None = None,
+    measure: str | None = None,
+    freq: Literal["year", "month", "span"] | None = None,
+    backend: Literal["pandas", "polars"] = "pandas",
+) -> pandas.DataFrame | polars.DataFrame:
+    """The series table: one best value per country, measure and period, with its low-high range.
+
+    Filter by country ('UA', 'RU'), measure ('awol_cases', see load('measures')) and freq ('year',
+    'month', 'span'); rows come sorted by country, measure and period. `figure_ids` lists the
+    claims behind each value; `method` and `notes` say how it was chosen or derived.
+    """
+    frame = load("series", backend=backend)
+    wanted = {"country": country, "measure": measure, "freq": freq}
+    if backend == "polars":
+        import polars as pl
+
+        for col, value in wanted.items():
+            if value is not None:
+                frame = frame.filter(pl.col(col) == value)
+        return frame
+    for col, value in wanted.items():
+        if value is not None:
+            frame = frame[frame[col] == value]
+    return frame.reset_index(drop=True)

@@ -40,6 +40,21 @@ WORDS = {
     "ninety": 90,
     "hundred": 100,
     "a hundred": 100,
+    "a thousand": 1000,
+    "a million": 1_000_000,
+    "half": 0.5,
+    "a half": 0.5,
+    "a third": 1 / 3,
+    "a quarter": 0.25,
+    "a fifth": 0.2,
+    "one-third": 1 / 3,
+    "two-thirds": 2 / 3,
+    "three-quarters": 0.75,
+    # German
+    "sieben": 7,
+    "zehn": 10,
+    "zwei": 2,
+    "drei": 3,
     # French
     "un": 1,
     "une": 1,
@@ -83,6 +98,13 @@ WORDS = {
     "пяти": 5,
     "семи": 7,
     "пятнадцати": 15,
+    "одно": 1,
+    "шести": 6,
+    "половина": 0.5,
+    "половины": 0.5,
+    "половину": 0.5,
+    "тысячи": 1000,  # alone: "тысячи человек" (a thousand people)
+    "тысяча": 1000,
     "millier": 1000,
     "un millier": 1000,
     "centaine": 100,
@@ -94,6 +116,13 @@ WORDS = {
     "doublé": 2,
     "tripled": 3,
     "triplé": 3,
+    "вдвое": 2,
+    "вдвічі": 2,
+    "втрое": 3,
+    "втричі": 3,
+    "двукратным": 2,
+    "трехкратным": 3,
+    "трёхкратным": 3,
 }
 SCALE = {
     "thousand": 1e3,
@@ -109,6 +138,10 @@ SCALE = {
     "тысяч": 1e3,
     "тыс.": 1e3,
     "тыс": 1e3,
+    "тысячам": 1e3,
+    "тысячами": 1e3,
+    "тысячах": 1e3,
+    "тисячам": 1e3,
     "мільйон": 1e6,
     "мільйона": 1e6,
     "мільйонів": 1e6,
@@ -136,6 +169,7 @@ _ONE_IN = re.compile(r"^(\S+)\s+(?:in|out of|sur|з|із|из)\s+(\S+)$", re.IGN
 _FOLD = re.compile(r"^(\S+?)-?fold$", re.IGNORECASE)
 _TIMES = re.compile(r"^(\S+)\s+(?:times|fois)$", re.IGNORECASE)
 _HUNDREDS = re.compile(r"^(\S+)\s+(?:hundred|cents?)$", re.IGNORECASE)
+_COMPOUND = re.compile(r"^([a-z]+)-([a-z]+)$")
 _SCALED_REST = re.compile(r"^(\S+)\s+(\S+)\s+(\d{1,3})$")
 
 
@@ -162,6 +196,13 @@ def parse_number(text: str) -> float | None:
     if t.endswith("%"):
         return parse_number(t[:-1])
     low = t.lower()
+    for word in (" percent", " per cent", " prozent", " pour cent", " відсотків", " процентов"):
+        if low.endswith(word):
+            return parse_number(t[: -len(word)])
+    if m := _COMPOUND.match(low):  # "fifty-six"
+        tens, unit = WORDS.get(m.group(1)), WORDS.get(m.group(2))
+        if tens in (20, 30, 40, 50, 60, 70, 80, 90) and unit is not None and 1 <= unit <= 9:
+            return float(tens + unit)
     if (n := _digits(t)) is not None:
         return n
     if low in WORDS:

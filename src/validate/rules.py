@@ -621,7 +621,10 @@ def value_readable(pkg: Package) -> Iterable[Violation]:
     if not f.is_empty():
         keys = pkg.tables[FIG].keys
         text = pl.col("value_text")
-        plain = text.str.contains(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$")
+        # thousands grouped by dots ('21.000') are not decimals: they go to the number reader
+        plain = text.str.contains(r"^\d{1,3}(,\d{3})+(\.\d+)?$|^\d+(\.\d+)?$") & ~text.str.contains(
+            r"^\d{1,3}(\.\d{3})+$"
+        )
         checked = (
             f.select(
                 "value_text",
@@ -1152,6 +1155,8 @@ def range_ends_ordered(pkg: Package) -> Iterable[Violation]:
     return out
 
 
+from validate.rules_series import SERIES_RULES  # noqa: E402  (it imports this module's helpers' neighbours)
+
 RULES = (
     csv_well_formed,
     rows_match_schema,
@@ -1178,4 +1183,5 @@ RULES = (
     period_end_stated_dated,
     range_ends_ordered,
     claims_agree,
+    *SERIES_RULES,
 )
