@@ -135,10 +135,11 @@ def test_datasette_metadata_from_descriptor_and_schemas(sqlite_db):
             assert entry["columns"][f["name"]] == f.get("description", "")
         names = {f["name"] for f in fields}
         assert entry["facets"] == [c for c in ("country", "measure", "qualifier", "disputed") if c in names]
-        if "label_column" in entry:
-            assert entry["label_column"] in names
+        assert entry["label_column"] in names
+        assert not dd.load(name)[entry["label_column"]].isna().any(), "Datasette would show 'None'"
     assert tables["measures"]["label_column"] == "label"
-    assert tables["sources"]["label_column"] == "title"
+    assert tables["figures"]["label_column"] == "value_text"
+    assert tables["sources"]["label_column"] == "source_id", "titles have gaps: the key is shown"
 
 
 def canned(sqlite_db) -> dict[str, dict]:

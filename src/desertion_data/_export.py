@@ -395,9 +395,13 @@ def _write_sqlite(tables: list[Table], path: Path) -> None:
 
 def label_column(t: Table) -> str | None:
     """The column Datasette shows for a row a foreign key points to: the first of label, name, title,
-    value_text, text, description that the table has (its key where it has none)."""
-    names = [f["name"] for f in t.fields]
-    return next((c for c in LABEL_CANDIDATES if c in names), None)
+    value_text, text, description that the table has and that is never empty (Datasette would show
+    'None'); without one, the primary key (else Datasette would pick a 'title' with gaps itself)."""
+    names = {f["name"] for f in t.fields}
+    for c in LABEL_CANDIDATES:
+        if c in names and t.data.column(c).null_count == 0:
+            return c
+    return next(iter(_as_list(t.schema.get("primaryKey"))), None)
 
 
 def _has(tables: dict[str, Table], table: str, *columns: str) -> bool:

@@ -82,10 +82,11 @@ def _load(name: str):
     """A table, or a CliError naming its file and, for a missing column, the column."""
     import desertion_data as dd
 
+    if name not in dd.names():
+        valid = ", ".join(dd.names())
+        raise CliError(f"no table named {name!r}; the tables are: {valid}")
     try:
         return dd.load(name)
-    except KeyError as exc:
-        raise CliError(exc.args[0]) from None
     except Exception as exc:
         raise CliError(_load_problem(name, exc)) from None
 
