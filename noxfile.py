@@ -20,8 +20,7 @@ os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 def _install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install dependency groups from pyproject.toml, and the project in editable mode."""
-    if groups:
-        session.install(*nox.project.dependency_groups(PYPROJECT, *groups))
+    session.install(*nox.project.dependency_groups(PYPROJECT, *groups))
     if project:
         session.install("-e", ".", "--no-deps")
 
@@ -90,14 +89,14 @@ def _build(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Regenerate docs/codebook.md from the schemas (a test fails when the committed copy is stale)."""
-    _install(session)
+    session.install("-e", ".")
     session.run("desertion-data", "codebook", "--format", "md", "--out", "docs/codebook.md", "--force")
 
 
 @nox.session
 def explore(session: nox.Session) -> None:
     """Export the package to SQLite and serve it with Datasette on 127.0.0.1 (pass --port N)."""
-    _install(session, "explore")
+    session.install("-e", ".[explore]")
     out = os.path.join(session.create_tmp(), "desertion-data.db")
     session.run("desertion-data", "export", "--format", "sqlite", "--out", out, "--force")
     meta = out.removesuffix(".db") + ".metadata.json"
