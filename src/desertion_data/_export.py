@@ -516,6 +516,11 @@ def export(
     unsafe name, an existing file without force, a symbolic link, or a failed write."""
     if format not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+    from desertion_data._check import problem
+
+    bad = problem()
+    if bad:
+        raise ExportError(bad)
     out = Path(out)
     names = checked_names(tables)
     paths = targets(format, out, names, metadata)
