@@ -95,6 +95,8 @@ def test_sqlite_foreign_keys_and_their_indexes_come_from_the_schema(sqlite_db, n
         assert con.execute(f'pragma foreign_key_check("{name}")').fetchall() == []
     assert got == want
     assert {a for a, _, _ in want} <= indexed
+    unique = {f["name"] for f in dd.schema(name)["fields"] if (f.get("constraints") or {}).get("unique")}
+    assert unique <= indexed | set(keys(dd.schema(name).get("primaryKey")))
 
 
 def test_sqlite_types_numbers_dates_and_booleans(sqlite_db):
@@ -345,6 +347,28 @@ def test_control_characters_in_xlsx_are_escaped_not_fatal(hostile, tmp_path):
     ws = openpyxl.load_workbook(tmp_path / "x.xlsx")["figures"]
     col = [c.value for c in ws[1]].index("notes") + 1
     assert ws.cell(row=2, column=col).value == "bell \\x07 and escape \\x1b[31m"
+
+
+def test_xlsx_refuses_text_longer_than_a_cell_holds(hostile, tmp_path):
+    hostile("x" * 40000)
+    with pytest.raises(dd.ExportError, match=r"figures.csv: line 2, field 'notes': 40000 characters"):
+        dd.export("xlsx", tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists() and not list(tmp_path.glob(".x.xlsx.*"))
+
+
+def test_export_some_tables_and_refuse_an_unknown_one(tmp_path):
+    written = dd.export("parquet", tmp_path / "p", tables=["measures", "figures"])
+    assert [p.name for p in written] == ["measures.parquet", "figures.parquet"]
+    dd.export("sqlite", tmp_path / "s.db", tables=["figures"])
+    with sqlite3.connect(tmp_path / "s.db") as con:
+        fks = con.execute('pragma foreign_key_list("figures")').fetchall()
+    assert [(r[2], r[3]) for r in fks] == [("figures", "parent_figure_id")], (
+        "keys to tables left out are dropped"
+    )
+    with pytest.raises(dd.ExportError, match="no table named 'figure'"):
+        dd.export("csv", tmp_path / "c", tables=["figure"])
+    with pytest.raises(dd.ExportError, match="format must be one of"):
+        dd.export("json", tmp_path / "j")
 
 
 @pytest.mark.parametrize("name", ["../../x", "/tmp/x", "a/b", "..", "x.csv", "Figures", "a b", ""])

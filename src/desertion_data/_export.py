@@ -387,7 +387,6 @@ def _write_sqlite(tables: list[Table], path: Path) -> None:
             for f in t.fields:
                 if (f.get("constraints") or {}).get("unique") and [f["name"]] != pk:
                     db[t.name].create_index([f["name"]], unique=True, if_not_exists=True)
-        db.execute("PRAGMA foreign_keys = ON")
         db.conn.commit()
     finally:
         db.close()
