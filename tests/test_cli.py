@@ -172,7 +172,7 @@ def test_info_on_a_missing_column_names_file_and_column(make_package, use_root, 
     desc_file = make_package()
     drop_column(desc_file.parent / "data" / "figures.csv", "notes")
     use_root(desc_file.parent)
-    for args in (["info"], ["show", "figures"]):
+    for args in (["info"], ["show", "figures"], ["export", "--format", "sqlite", "--out", "OUT"]):
         code, _, err = run(args, tmp_path, capsys)
         assert code == 1 and len(err.strip().splitlines()) == 1, err
         assert "figures.csv" in err and "'notes'" in err and "missing" in err

@@ -103,3 +103,24 @@ def problem() -> str | None:
         if bad:
             return bad
     return None
+
+
+def table_problem(name: str, exc: BaseException) -> str:
+    """Why a table could not be read, in one line naming its file and, for a missing column, the column."""
+    import csv
+
+    import desertion_data as dd
+
+    file = dd.path(name)
+    if not file.is_file():
+        return f"{file}: file not found (table {name})"
+    try:
+        with file.open(encoding="utf-8", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        return f"{file}: cannot be read: {err}"
+    missing = [f["name"] for f in dd.schema(name)["fields"] if f["name"] not in header]
+    if missing:
+        return f"{file}: line 1: column {missing[0]!r} of the schema is missing from the header"
+    text = str(exc).strip()
+    return f"{file}: cannot be read: {text.splitlines()[0] if text else type(exc).__name__}"

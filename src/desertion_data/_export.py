@@ -110,13 +110,17 @@ def checked_names(names: list[str] | None = None) -> list[str]:
 def load_tables(names: list[str]) -> list[Table]:
     """The typed tables, read through the package's one reader, with their `_date` columns."""
     import desertion_data as dd
+    from desertion_data._check import table_problem
     from desertion_data._package import resource
     from desertion_data._read import read_table, with_date_columns
 
     tables = []
     for name in names:
         schema = dd.schema(name)
-        data = with_date_columns(read_table(dd.path(name), schema), schema)
+        try:
+            data = with_date_columns(read_table(dd.path(name), schema), schema)
+        except Exception as exc:
+            raise ExportError(table_problem(name, exc)) from None
         tables.append(Table(name, resource(name), schema, data))
     return tables
 

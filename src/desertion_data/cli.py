@@ -81,6 +81,7 @@ def _nonnegative(text: str) -> int:
 def _load(name: str):
     """A table, or a CliError naming its file and, for a missing column, the column."""
     import desertion_data as dd
+    from desertion_data._check import table_problem
 
     if name not in dd.names():
         valid = ", ".join(dd.names())
@@ -88,27 +89,7 @@ def _load(name: str):
     try:
         return dd.load(name)
     except Exception as exc:
-        raise CliError(_load_problem(name, exc)) from None
-
-
-def _load_problem(name: str, exc: Exception) -> str:
-    import csv
-
-    import desertion_data as dd
-
-    file = dd.path(name)
-    if not file.is_file():
-        return f"{file}: file not found (table {name})"
-    try:
-        with file.open(encoding="utf-8", newline="") as fh:
-            header = next(csv.reader(fh), [])
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        return f"{file}: cannot be read: {err}"
-    missing = [f["name"] for f in dd.schema(name)["fields"] if f["name"] not in header]
-    if missing:
-        return f"{file}: line 1: column {missing[0]!r} of the schema is missing from the header"
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{file}: cannot be read: {first}"
+        raise CliError(table_problem(name, exc)) from None
 
 
 def cmd_list(args: argparse.Namespace) -> int:
