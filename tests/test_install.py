@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+import desertion_data as dd
 from conftest import ROOT
 
 pytestmark = pytest.mark.wheel
@@ -97,7 +98,8 @@ def use_it(env_dir: Path, cwd: Path, then: list[str]) -> None:
             assert "figure_id" in result.stdout
         if command.startswith("datasette "):
             assert '"rows"' in result.stdout or '"figure_id"' in result.stdout
-    assert sorted(p.name for p in (cwd / "tables").iterdir())[0].endswith(".parquet")
+    for fmt in ("csv", "parquet"):
+        assert sorted(p.name for p in (cwd / fmt).iterdir()) == sorted(f"{n}.{fmt}" for n in dd.names())
     for name in ("desertion.xlsx", "desertion.db", "desertion.metadata.json"):
         assert (cwd / name).is_file(), name
 
