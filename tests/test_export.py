@@ -291,24 +291,31 @@ def test_formula_like_leaves_ordinary_text(text):
 
 
 @pytest.fixture
-def hostile(make_package, monkeypatch):
-    """A package whose figure notes start like a formula, loaded through DESERTION_DATA_ROOT."""
-
-    def build(notes: str):
-        desc = make_package(figures=[fig("s1-f01", notes=notes)])
-        monkeypatch.setenv("DESERTION_DATA_ROOT", str(desc.parent))
-        from desertion_data import _package
-
-        _package.root.cache_clear()
-        _package.descriptor.cache_clear()
-        return desc.parent
-
-    yield build
+def use_root(monkeypatch):
+    """Point the package at another folder (DESERTION_DATA_ROOT), with the caches cleared."""
     from desertion_data import _package
 
-    monkeypatch.delenv("DESERTION_DATA_ROOT")
+    def point(folder: Path) -> None:
+        monkeypatch.setenv("DESERTION_DATA_ROOT", str(folder))
+        _package.root.cache_clear()
+        _package.descriptor.cache_clear()
+
+    yield point
+    monkeypatch.delenv("DESERTION_DATA_ROOT", raising=False)
     _package.root.cache_clear()
     _package.descriptor.cache_clear()
+
+
+@pytest.fixture
+def hostile(make_package, use_root):
+    """A package whose figure notes are the given text, loaded through DESERTION_DATA_ROOT."""
+
+    def build(notes: str) -> Path:
+        desc = make_package(figures=[fig("s1-f01", notes=notes)])
+        use_root(desc.parent)
+        return desc.parent
+
+    return build
 
 
 FORMULAS = ['=HYPERLINK("http://evil","click")', "\t=1+1", "＝1+1", "\u200b@SUM(1)"]
@@ -373,27 +380,29 @@ def test_export_some_tables_and_refuse_an_unknown_one(tmp_path):
 
 @pytest.mark.parametrize("name", ["../../x", "/tmp/x", "a/b", "..", "x.csv", "Figures", "a b", ""])
 @pytest.mark.parametrize("fmt", ["csv", "parquet", "sqlite"])
-def test_unsafe_resource_names_are_refused_and_nothing_written(
-    make_package, monkeypatch, tmp_path, name, fmt
-):
+def test_unsafe_resource_names_are_refused_and_nothing_written(make_package, use_root, tmp_path, name, fmt):
     desc_file = make_package()
     desc = json.loads(desc_file.read_text(encoding="utf-8"))
     desc["resources"][2]["name"] = name
     desc_file.write_text(json.dumps(desc), encoding="utf-8")
-    monkeypatch.setenv("DESERTION_DATA_ROOT", str(desc_file.parent))
-    from desertion_data import _package
-
-    _package.root.cache_clear()
-    _package.descriptor.cache_clear()
+    use_root(desc_file.parent)
     before = set(tmp_path.rglob("*"))
     out = tmp_path / "out" / "deep"
-    try:
-        with pytest.raises(dd.ExportError, match=r"resources\[2\]\.name"):
-            dd.export(fmt, out if fmt != "sqlite" else out / "x.db")
-    finally:
-        _package.root.cache_clear()
-        _package.descriptor.cache_clear()
+    with pytest.raises(dd.ExportError, match=r"resources\[2\]\.name"):
+        dd.export(fmt, out if fmt != "sqlite" else out / "x.db")
     assert set(tmp_path.rglob("*")) == before
+
+
+def test_a_table_named_codebook_cannot_go_to_xlsx(make_package, use_root, tmp_path):
+    desc_file = make_package()
+    desc = json.loads(desc_file.read_text(encoding="utf-8"))
+    desc["resources"][5]["name"] = "codebook"
+    desc_file.write_text(json.dumps(desc), encoding="utf-8")
+    use_root(desc_file.parent)
+    assert (tmp_path / "csv" / "codebook.csv") in dd.export("csv", tmp_path / "csv")
+    with pytest.raises(dd.ExportError, match="'codebook' is taken by the xlsx codebook sheet"):
+        dd.export("xlsx", tmp_path / "x.xlsx")
+    assert not list(tmp_path.glob("*x.xlsx*"))
 
 
 def test_existing_files_need_force(tmp_path, capsys):

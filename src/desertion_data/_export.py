@@ -91,8 +91,6 @@ def checked_names(names: list[str] | None = None) -> list[str]:
     if len(set(all_names)) != len(all_names):
         dup = sorted({n for n in all_names if all_names.count(n) > 1})
         raise ExportError(f"{file}: resources: the name {dup[0]!r} is used twice")
-    if CODEBOOK_SHEET in all_names:
-        raise ExportError(f"{file}: resources: {CODEBOOK_SHEET!r} is reserved for the codebook sheet")
     chosen = all_names if names is None else list(names)
     for name in chosen:
         if name not in all_names:
@@ -304,7 +302,11 @@ def _write_xlsx(tables: list[Table], path: Path) -> None:
 
     from desertion_data._codebook import COLUMNS, rows
 
-    _, desc = _sources()
+    file, desc = _sources()
+    if any(t.name == CODEBOOK_SHEET for t in tables):
+        raise ExportError(
+            f"{file}: resources: the name {CODEBOOK_SHEET!r} is taken by the xlsx codebook sheet"
+        )
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.title = _xlsx_text(str(desc.get("title", "")), "datapackage.json: title")
