@@ -95,6 +95,23 @@ def _build(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Regenerate docs/codebook.md from the schemas (a test fails when the committed copy is stale)."""
+    session.install("-e", ".")
+    session.run("desertion-data", "codebook", "--format", "md", "--out", "docs/codebook.md", "--force")
+
+
+@nox.session
+def explore(session: nox.Session) -> None:
+    """Export the package to SQLite and serve it with Datasette on 127.0.0.1 (pass --port N)."""
+    session.install("-e", ".[explore]")
+    out = os.path.join(session.create_tmp(), "desertion-data.db")
+    session.run("desertion-data", "export", "--format", "sqlite", "--out", out, "--force")
+    meta = out.removesuffix(".db") + ".metadata.json"
+    session.run("datasette", "serve", out, "--metadata", meta, "--host", "127.0.0.1", *session.posargs)
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Time the validator at 10k/100k/1M figures, the loader and the import; write benchmarks/RESULTS.md."""
     _install(session, "validate")

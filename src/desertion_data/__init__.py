@@ -24,13 +24,17 @@ if TYPE_CHECKING:
     import polars
 
 from desertion_data._cite import cite
+from desertion_data._export import ExportError
 from desertion_data._verify import Verification, verify
 
 __all__ = [
+    "ExportError",
     "Verification",
     "__version__",
     "cite",
+    "codebook",
     "descriptor",
+    "export",
     "load",
     "load_all",
     "names",
@@ -135,3 +139,43 @@ def series(
         if value is not None:
             frame = frame[frame[col] == value]
     return frame.reset_index(drop=True)
+
+
+def codebook(format: Literal["frame", "md", "csv"] = "frame") -> pandas.DataFrame | str:
+    """The codebook, generated from the schemas: one row per field of every table (and per `_date`
+    column the loader adds) with its type, constraints, allowed values with their meanings, and
+    description. `format="md"` gives Markdown (docs/codebook.md), `"csv"` CSV text."""
+    from desertion_data import _codebook
+
+    schemas = {name: schema(name) for name in names()}
+    if format == "md":
+        return _codebook.markdown(_descriptor(), schemas)
+    if format == "csv":
+        return _codebook.csv_text(_descriptor(), schemas)
+    if format != "frame":
+        raise ValueError(f"format must be 'frame', 'md' or 'csv', not {format!r}")
+    import pandas as pd
+
+    return pd.DataFrame(
+        _codebook.rows(_descriptor(), schemas), columns=list(_codebook.COLUMNS), dtype="string"
+    )
+
+
+def export(
+    format: Literal["csv", "parquet", "xlsx", "sqlite"],
+    out: str | Path,
+    force: bool = False,
+    tables: list[str] | None = None,
+) -> list[Path]:
+    """Write the tables (all, or those named) to `out`: a folder of CSV or Parquet files, or one XLSX
+    or SQLite file; SQLite also gets Datasette metadata, `X.metadata.json` beside `X.db`.
+
+    Keys, types and descriptions are kept: SQLite gets primary and foreign keys and indexes, Parquet
+    typed dates and each field's description, XLSX typed cells, a frozen header, filters and a
+    codebook sheet; CSV is written in the package's own dialect. Nothing is written outside `out`,
+    a symbolic link there is refused, and existing files are replaced only with `force=True`.
+    Returns the files written; raises `desertion_data.ExportError` with a one-line reason.
+    """
+    from desertion_data._export import export as _export
+
+    return _export(format, out, force=force, tables=tables)
