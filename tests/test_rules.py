@@ -692,6 +692,31 @@ def test_value_high_readable(make_package):
                 excerpt="between 700 and 800 each month.",
                 period_start="2020",
             ),
+            # the low end of '17–18 тисяч' takes the high end's scale word: 17,000 reads, 17 does not
+            fig(
+                "s1-f04",
+                17000,
+                value_text="17",
+                qualifier="range",
+                value_high=18000,
+                value_high_text="18 тисяч",
+                excerpt="близько 17–18 тисяч на місяць.",
+                period_start="2019",
+            ),
+            fig(
+                "s1-f05",
+                17,
+                value_text="17",
+                qualifier="range",
+                value_high=18000,
+                value_high_text="18 тисяч",
+                excerpt="близько 17–18 тисяч на місяць.",
+                period_start="2018",
+            ),
         ]
     )
-    assert found(path, "value_readable") == {("value_readable", "s1-f02"), ("value_readable", "s1-f03")}
+    assert found(path, "value_readable") == {
+        ("value_readable", "s1-f02"),
+        ("value_readable", "s1-f03"),
+        ("value_readable", "s1-f05"),
+    }

@@ -230,6 +230,23 @@ def parse_number(text: str) -> float | None:
     return None
 
 
+def scale_of(text: str) -> float:
+    """The factor of the scale word a written number ends with ('18 тисяч' -> 1000), else 1."""
+    low = " ".join(text.lower().split()) if text else ""
+    for scale, factor in sorted(SCALE.items(), key=lambda kv: -len(kv[0])):
+        if low.endswith(" " + scale) or (scale.endswith(".") and low.endswith(scale)):
+            return factor
+    return 1.0
+
+
+def range_low(low: str, high: str) -> float | None:
+    """The low end of a written range: '17' in '17–18 тисяч' takes the high end's scale (17,000)."""
+    n = parse_number(low)
+    if n is None:
+        return None
+    return n * scale_of(high) if scale_of(low) == 1.0 else n
+
+
 REL_TOL, ABS_TOL = 1e-9, 5e-7  # a written form matches a value to six decimals (ratios: 0.333333)
 
 

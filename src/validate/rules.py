@@ -17,7 +17,7 @@ import polars as pl
 from desertion_data._read import date_fields, fields, first_day, last_day
 from validate.intervals import bounds
 from validate.package import READ_RULE, TYPE_RULE, Package
-from validate.readable import ABS_TOL, REL_TOL, numbers_in, parse_number, rounding
+from validate.readable import ABS_TOL, REL_TOL, numbers_in, parse_number, range_low, rounding
 from validate.report import RuleSkipped, Violation, error, warning
 
 FIG = "figures"
@@ -651,6 +651,15 @@ def value_readable(pkg: Package) -> Iterable[Violation]:
         stated = present.with_columns(
             stated=pl.coalesce("fast", text.replace_strict(read, default=None, return_dtype=pl.Float64))
         )
+        if "value_high_text" in f.columns:  # '17–18 тисяч': the low end takes the high end's scale word
+            ranged = f.select("value_text", "value_high_text").with_row_index("_i")
+            ranged = ranged.filter(
+                pl.col("value_high_text").is_not_null() & pl.col("value_text").is_not_null()
+            )
+            lows = {i: range_low(t, h) for i, t, h in ranged.iter_rows()}
+            if lows:
+                low = pl.col("_i").replace_strict(lows, default=None, return_dtype=pl.Float64)
+                stated = stated.with_columns(stated=pl.coalesce(low, "stated"))
         gap = (pl.col("stated") - pl.col("value")).abs()
         scale = pl.max_horizontal(pl.col("stated").abs(), pl.col("value").abs())
         close = (gap <= pl.max_horizontal(pl.lit(ABS_TOL), REL_TOL * scale)).fill_null(False)
