@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import desertion_data as dd
+import validate
 from validate.rules import TEXT_COLUMNS
 from validate.stamp import dump, stamp_resource
 
@@ -40,6 +41,12 @@ def sources_dir(request: pytest.FixtureRequest) -> Path:
             f"no sources folder (--sources DIR or $DESERTION_SOURCES): {rows} excerpts and quotes unchecked"
         )
     return Path(folder)
+
+
+def found(path, rule: str, severity: str = "error", sources=None) -> set[tuple[str, str]]:
+    """The (rule, key) pairs of one rule and severity in the report on the package at path."""
+    report = validate.run(path, sources)
+    return {(v.rule, v.key) for v in report.violations if v.rule == rule and v.severity == severity}
 
 
 def row(table: str, **values: object) -> dict[str, str]:

@@ -1,0 +1,137 @@
+"""Rules about periods and dates: a period runs forwards, ends by its source's publication, a count
+from a fixed start does not fall, and a stated end is written down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import polars as pl
+
+from validate.package import Package
+from validate.report import Violation
+from validate.rules._common import FIG, ROW, days, figure_frame, fmt, violations
+
+
+def period_ordered(pkg: Package) -> Iterable[Violation]:
+    """Periods run forwards and end by the time their source was published.
+
+    Figures: period_start (first day) <= period_end (last day), and period_end (its first day)
+    is not after the source's `published` (its last day), when known. Penalties:
+    effective_from <= effective_to on the same reading.
+    """
+    f = figure_frame(pkg)
+    out = violations(
+        pkg,
+        "period_ordered",
+        FIG,
+        f.filter(pl.col("start") > pl.col("end")),
+        "period_start,period_end",
+        "starts {period_start} after it ends {period_end}",
+    )
+    sources = pkg.frame("sources")
+    if "published" in sources.columns:
+        last = days(pkg, "sources", "published", "last")
+        published = dict(zip(sources["source_id"], sources["published"], strict=True))
+        limit = dict(zip(sources["source_id"], last, strict=True))
+        late = f.select(ROW, "source_id", "period_end", "end_first").filter(
+            pl.col("end_first")
+            > pl.col("source_id").replace_strict(limit, default=None, return_dtype=pl.Date)
+        )
+        out += violations(
+            pkg,
+            "period_ordered",
+            FIG,
+            late,
+            "period_end",
+            lambda r: f"ends {r['period_end']}, after its source was published ({published[r['source_id']]})",
+        )
+    p = pkg.frame("penalties")
+    if {"effective_from", "effective_to"} <= set(p.columns):
+        out += violations(
+            pkg,
+            "period_ordered",
+            "penalties",
+            days(pkg, "penalties", "effective_from", "first")
+            > days(pkg, "penalties", "effective_to", "last"),
+            "effective_from,effective_to",
+            "effective from {effective_from} after effective to {effective_to}",
+        )
+    return out
+
+
+def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
+    """A count from a fixed start never falls as its end date advances.
+
+    Among figures of one country and measure counted from the same start (same first day), across
+    sources, a figure whose stated end is later than another's end may not have a highest possible
+    value below that one's lowest possible value. A later figure whose end is only our upper bound
+    (period_end_stated false) is not compared, since its real end may be earlier.
+    """
+    group = ["country", "measure", "scope", "start"]
+    base = figure_frame(pkg)
+    # numbers only, with each group as one 64-bit hash of its four keys: sorting and joining text
+    # keys for a million rows costs hundreds of MB. A hash shared by two groups can only raise the
+    # running maximum, so every true violation is among the candidates, each then checked exactly.
+    f = (
+        base.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"),
+            pl.struct(group).hash().alias("g"),
+            "period_end_stated",
+            "lo",
+            "hi",
+            "end",
+            "end_first",
+        )
+        .filter(base["start"].is_not_null() & base["end"].is_not_null() & base["lo"].is_not_nan())
+        .filter(pl.len().over("g") > 1)
+    )
+    earlier = f.sort(["g", "end"]).select(
+        "g", pl.col("end").alias("at"), pl.col("lo").cum_max().over("g").alias("best")
+    )
+    later = (
+        f.filter(pl.col("period_end_stated"))
+        .with_columns(at=(pl.col("end_first") - pl.duration(days=1)))
+        .sort(["g", "at"])
+    )
+    j = later.join_asof(earlier, on="at", by="g", strategy="backward", check_sortedness=False)
+    candidates = j.filter(pl.col("hi") < pl.col("best")).sort("i")
+    # confirm each candidate against its exact group: the rows sharing a candidate's hash, read once
+    near = f.filter(pl.col("g").is_in(candidates["g"].implode()))["i"]
+    cols = ["figure_id", "period_end", "lo", "end", *group]
+    groups: dict[tuple, list[dict]] = {}
+    for r in base.select(cols)[near].iter_rows(named=True):
+        groups.setdefault(tuple(r[c] for c in group), []).append(r)
+    found = []
+    for r in candidates.iter_rows(named=True):
+        row = base.row(r["i"], named=True)
+        prior = [p for p in groups[tuple(row[c] for c in group)] if p["end"] <= r["at"]]
+        best = max((p["lo"] for p in prior), default=None)
+        if best is None or not r["hi"] < best:
+            continue  # another group with the same hash
+        a = next(p for p in prior if p["lo"] == best)
+        found.append(
+            (
+                r["i"],
+                f"at most {fmt(r['hi'])} to {row['period_end']}, below {a['figure_id']} "
+                f"(at least {fmt(best)} to {a['period_end']}) counted from the same start",
+            )
+        )
+    bad = pl.DataFrame(found, schema={ROW: pl.UInt32, "message": pl.String}, orient="row")
+    return violations(pkg, "cumulative_nondecreasing", FIG, bad, "value,period_end", "{message}")
+
+
+def period_end_stated_dated(pkg: Package) -> Iterable[Violation]:
+    """A period whose end the source states has that end recorded.
+
+    period_end_stated true with an empty period_end contradicts itself: either the source states
+    the end (write it) or it does not (period_end_stated false, and period_end our bound).
+    """
+    f = pkg.frame(FIG)
+    return violations(
+        pkg,
+        "period_end_stated_dated",
+        FIG,
+        f["period_end_stated"].cast(pl.Boolean) & f["period_end"].is_null(),
+        "period_end_stated,period_end",
+        "says the source states the end of the period, but period_end is empty",
+    )
