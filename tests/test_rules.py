@@ -3,12 +3,14 @@ line, and has its test beside its theme (validate/rules/<theme>.py -> tests/test
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 import validate
 from conftest import ROOT
+from validate.report import Report, error, warning
 from validate.rules import RULES
 
 
@@ -40,3 +42,20 @@ def test_rule_has_its_test_beside_its_theme(rule):
     assert re.search(rf"^def test_{rule.__name__}(_\w*)?\(", text, re.M), (
         f"no test_{rule.__name__} in {tests.name}"
     )
+
+
+def test_text_report_names_at_most_50_rows_a_rule_and_json_all():
+    """The text report shows 50 rows of a rule and severity, then how many more; JSON keeps every row."""
+    report = Report(rows={"figures": 200})
+    report.violations += [
+        error("period_nested", "figures", f"s1-f{n:03d}", "period_end", "x") for n in range(120)
+    ]
+    report.violations += [
+        warning("period_nested", "figures", f"s1-f{n:03d}", "period_end", "y") for n in range(3)
+    ]
+    report.violations += [error("period_ordered", "figures", "s1-f999", "period_end", "z")]
+    text = report.to_text().splitlines()
+    assert len(text) == 2 + 50 + 1 + 3 + 1 + 2
+    assert text[2 + 50] == "... and 70 more error(s) of period_nested (all are in --format json)"
+    assert text[-1].startswith("121 error(s), 3 warning(s)")
+    assert len(json.loads(report.to_json())) == 124

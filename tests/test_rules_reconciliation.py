@@ -5,7 +5,13 @@ Each rule reports exactly the (rule, key) pairs its minimal failing fixture brea
 
 from __future__ import annotations
 
+import random
+
+import validate
 from conftest import fig, found, row
+from validate.package import read_package
+from validate.rules._common import figure_frame
+from validate.rules.reconciliation import disagreeing_claims
 
 
 def test_claims_agree_warns_across_sources_only(make_package):
@@ -32,8 +38,34 @@ def test_claims_agree_warns_across_sources_only(make_package):
             fig("s1-f03", 8, period_end="2024"),
         ],
     )
-    assert found(path, "claims_agree", "warning") == {("claims_agree", "s1-f01"), ("claims_agree", "s2-f01")}
-    assert found(path, "claims_agree") == set()
+    warned = [v for v in validate.run(path).violations if v.rule == "claims_agree"]
+    assert [(v.severity, v.key) for v in warned] == [("warning", "s1-f01")]
+    assert warned[0].message == "2 figures disagree on awol_cases 2022..2023: 100.0 (s1-f01); 110.0 (s2-f01)"
+
+
+def test_claims_agree_reports_a_group_once_naming_up_to_20(make_package):
+    """A claim stated by 30 sources, one of them off: one warning, 20 figures named, the rest counted."""
+    sources = [f"s{n:02d}" for n in range(1, 31)]
+    path = make_package(
+        sources=[
+            row(
+                "sources",
+                source_id=s,
+                url=f"https://example.org/{s}",
+                language="en",
+                origin="core-article",
+                source_type="news",
+                file=f"{s}.txt",
+                sha256=f"{n:064x}",
+            )
+            for n, s in enumerate(sources)
+        ],
+        figures=[fig(f"{s}-f01", 100 if s == "s07" else 200, source_id=s) for s in sources],
+    )
+    warned = [v for v in validate.run(path).violations if v.rule == "claims_agree"]
+    assert [v.key for v in warned] == ["s01-f01"]
+    assert warned[0].message.startswith("30 figures disagree on awol_cases 2022..2023: 200.0 (s01-f01); ")
+    assert warned[0].message.count(" (s") == 20 and warned[0].message.endswith("; and 10 more")
 
 
 def test_range_bounds_used_by_claims_agree(make_package):
@@ -61,7 +93,7 @@ def test_range_bounds_used_by_claims_agree(make_package):
             fig("s2-f02", 810, source_id="s2", period_start="2021"),
         ],
     )
-    assert found(path, "claims_agree", "warning") == {("claims_agree", "s1-f02"), ("claims_agree", "s2-f02")}
+    assert found(path, "claims_agree", "warning") == {("claims_agree", "s1-f02")}
 
 
 def test_derivation_agrees(make_package):
@@ -155,3 +187,45 @@ def test_disputed_means_questioned(make_package):
         ("disputed_means_questioned", "s1-f03"),
         ("disputed_means_questioned", "s1-p01"),
     }
+
+
+def test_claims_agree_finds_what_comparing_every_pair_finds(make_package):
+    """The per-group shortcut (two best sources a side) names exactly the figures that some pair of
+    figures from different sources, compared one by one, shows to disagree."""
+    rnd = random.Random(13)
+    sources = ["s1", "s2", "s3", "s4"]
+    qualifiers = ["exact", "approximately", "at_least", "more_than", "up_to", "nearly", "estimate"]
+    figures = []
+    for g in range(60):
+        for k in range(rnd.randint(1, 7)):
+            value = rnd.choice([90, 100, 105, 110, 150, 300])
+            figures.append(
+                fig(
+                    f"x-f{g:02d}{k}",
+                    value,
+                    source_id=rnd.choice(sources),
+                    qualifier=rnd.choice(qualifiers),
+                    period_start=str(1900 + g),
+                )
+            )
+    path = make_package(
+        sources=[
+            row(
+                "sources",
+                source_id=s,
+                url=f"https://example.org/{s}",
+                language="en",
+                origin="core-article",
+                source_type="news",
+                file=f"{s}.txt",
+                sha256=f"{n:064x}",
+            )
+            for n, s in enumerate(sources)
+        ],
+        figures=figures,
+    )
+    pkg = read_package(path)
+    f = figure_frame(pkg).select("figure_id", "source_id", "period_start", "lo", "hi").rows()
+    pairwise = {a[0] for a in f for b in f if a[2] == b[2] and a[1] != b[1] and (b[3] > a[4] or b[4] < a[3])}
+    assert 10 < len(pairwise) < len(f)
+    assert set(disagreeing_claims(pkg)["figure_id"]) == pairwise

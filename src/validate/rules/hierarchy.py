@@ -77,15 +77,27 @@ def subset_within_total(pkg: Package) -> Iterable[Violation]:
 
 
 def _best_disjoint(rows: list[tuple[str, int, int, float]]) -> tuple[float, list[str]]:
-    """Largest sum of lower bounds over children whose periods do not overlap (interval scheduling)."""
+    """Largest sum of lower bounds over children whose periods do not overlap (interval scheduling).
+
+    n log n: sorted by end, each child either extends the best set of those ending before it
+    starts (found by binary search) or not; the chosen set is read back once, from the end.
+    """
     rows = sorted(rows, key=lambda r: r[2])
-    ends = [r[2] for r in rows]
-    best = [(0.0, [])]
-    for i, (fid, start, _end, lo) in enumerate(rows):
-        j = int(np.searchsorted(ends, start, side="left"))  # children ending strictly before start
-        take = (best[j][0] + lo, [*best[j][1], fid])
-        best.append(max(best[i], take, key=lambda b: b[0]))
-    return best[-1]
+    ends = np.array([r[2] for r in rows])
+    before = np.searchsorted(ends, [r[1] for r in rows], side="left")  # children ending strictly before
+    best, took = [0.0], [False]
+    for i, (_fid, _start, _end, lo) in enumerate(rows):
+        take = best[before[i]] + lo
+        took.append(take > best[i])  # on a tie, keep the set without this child
+        best.append(take if took[-1] else best[i])
+    ids, k = [], len(rows)
+    while k > 0:
+        if took[k]:
+            ids.append(rows[k - 1][0])
+            k = int(before[k - 1])
+        else:
+            k -= 1
+    return best[-1], ids[::-1]
 
 
 def parts_within_total(pkg: Package) -> Iterable[Violation]:

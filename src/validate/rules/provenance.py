@@ -25,10 +25,12 @@ def source_texts(pkg: Package) -> dict[str, str]:
         for file in sorted(folder.iterdir()):
             if file.is_file():
                 by_hash[hashlib.sha256(file.read_bytes()).hexdigest()] = file
-        texts = {}
+        texts, read = {}, {}  # many sources may share one text: each file is read once
         for sid, sha in pkg.frame("sources").select("source_id", "sha256").iter_rows():
             if sha in by_hash:
-                texts[sid] = by_hash[sha].read_text(encoding="utf-8")
+                if sha not in read:
+                    read[sha] = by_hash[sha].read_text(encoding="utf-8")
+                texts[sid] = read[sha]
         pkg.cache["texts"] = texts
     return pkg.cache["texts"]
 
@@ -56,16 +58,25 @@ def excerpt_verbatim(pkg: Package) -> Iterable[Violation]:
         "sha256",
         lambda _: f"no file in {pkg.sources_dir} has this SHA-256",
     )
-    lookup = pl.DataFrame(
-        {"source_id": list(texts), "_text": list(texts.values())},
-        schema={"source_id": pl.String, "_text": pl.String},
+    # each distinct text once, and each source as the number of its text: a text is never copied
+    # per source or per row, and each distinct (text, excerpt) pair is searched once
+    distinct = list({id(t): t for t in texts.values()}.values())
+    number = {id(t): n for n, t in enumerate(distinct)}
+    which = pl.DataFrame(
+        {"source_id": list(texts), "_t": [number[id(t)] for t in texts.values()]},
+        schema={"source_id": pl.String, "_t": pl.UInt32},
+    )
+    by_number = pl.DataFrame(
+        {"_t": range(len(distinct)), "_text": distinct}, schema={"_t": pl.UInt32, "_text": pl.String}
     )
     for name, col in TEXT_COLUMNS.items():
         t = pkg.frame(name)
         if t.is_empty():
             continue
-        j = t.select("source_id", col).with_row_index(ROW).join(lookup, on="source_id", how="inner")
-        bad = j.filter(pl.col(col).is_not_null() & ~pl.col("_text").str.contains(pl.col(col), literal=True))
+        j = t.select("source_id", col).with_row_index(ROW).join(which, on="source_id", how="inner")
+        pairs = j.select("_t", col).filter(pl.col(col).is_not_null()).unique().join(by_number, on="_t")
+        missing = pairs.filter(~pl.col("_text").str.contains(pl.col(col), literal=True)).select("_t", col)
+        bad = j.join(missing, on=["_t", col], how="semi").sort(ROW)
         out += violations(
             pkg,
             "excerpt_verbatim",

@@ -16,14 +16,19 @@ from validate.rules._common import FIG, ROW, figure_frame, fmt, violations, with
 DISPUTABLE = ("figures", "penalties", "quotes", "events")
 
 
-def claims_agree(pkg: Package) -> Iterable[Violation]:
-    """Sources that count the same thing over the same period agree, within qualifiers (a warning).
+CLAIM = ["country", "measure", "scope", "period_start", "period_end"]
+SHOWN = 20  # members of a disagreeing group named in its warning; the rest are counted
 
-    Figures of one country, measure, scope, period_start and period_end from two or more sources
-    are compared by their bounds: a figure whose interval does not overlap another source's is
-    listed, so that a reader sees where sources disagree ('more than 50 thousand' and 50,058 agree).
+
+def disagreeing_claims(pkg: Package) -> pl.DataFrame:
+    """The figures that disagree with a claim of the same thing from another source, by group.
+
+    One row per such figure: its position `_i`, figure_id, value, the claim's key columns and
+    `group`, a number shared by the figures of one claim. A figure disagrees when its interval
+    [lo, hi] misses another source's: some other source's highest lower bound is above its hi, or
+    its lowest upper bound below its lo. Per group that needs only the two best sources on each
+    side (the best may be the figure's own source), so the work grows as n log n, not with pairs.
     """
-    key = ["country", "measure", "scope", "period_start", "period_end"]
     base = figure_frame(pkg)
     # narrow down by numbers: each claim's key as a 64-bit hash (two keys sharing one only widen the
     # candidates) and its source as a position among the sources; then compare the candidates exactly
@@ -32,7 +37,7 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
     candidates = (
         base.select(
             pl.int_range(pl.len(), dtype=pl.UInt32).alias("i"),
-            pl.struct(key).hash().alias("g"),
+            pl.struct(CLAIM).hash().alias("g"),
             pl.col("source_id").cast(pl.Enum(sources), strict=False).alias("s"),
             "value",
             "lo",
@@ -41,32 +46,55 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
         .filter(pl.col("value").is_not_null() & (pl.col("s").n_unique().over(g) > 1))
         .filter(pl.col("lo").max().over(g) > pl.col("hi").min().over(g))
     )
-    if candidates.is_empty():
-        return []
-    f = base.select(ROW, "figure_id", "source_id", "value", "lo", "hi", *key)[candidates["i"]]
-    pairs = f.join(f, on=key, how="inner", nulls_equal=True, suffix="_o").filter(
-        (pl.col("source_id") != pl.col("source_id_o"))
-        & ((pl.col("lo_o") > pl.col("hi")) | (pl.col("hi_o") < pl.col("lo")))
+    f = base.select(ROW, "figure_id", "source_id", "value", "lo", "hi", *CLAIM)[candidates["i"]]
+    f = f.filter(pl.col("source_id").is_not_null())
+    groups = f.select(CLAIM).unique(maintain_order=True).with_row_index("group")
+    f = f.join(groups, on=CLAIM, how="left", nulls_equal=True)
+    # per group and source its highest lower bound and lowest upper bound; then per group the best
+    # two sources on each side, so that each figure finds the best of the sources other than its own
+    per_source = f.group_by("group", "source_id").agg(pl.col("lo").max(), pl.col("hi").min())
+
+    def best_two(col: str, descending: bool) -> pl.DataFrame:
+        ranked = per_source.sort("group", col, "source_id", descending=[False, descending, False])
+        return ranked.group_by("group", maintain_order=True).agg(
+            pl.col("source_id").first().alias(f"{col}_source"),
+            pl.col(col).first().alias(f"{col}_1"),
+            pl.col(col).get(1, null_on_oob=True).alias(f"{col}_2"),
+        )
+
+    f = f.join(best_two("lo", True), on="group").join(best_two("hi", False), on="group")
+    other_lo = pl.when(pl.col("source_id") == pl.col("lo_source")).then("lo_2").otherwise("lo_1")
+    other_hi = pl.when(pl.col("source_id") == pl.col("hi_source")).then("hi_2").otherwise("hi_1")
+    return (
+        f.filter(((other_lo > pl.col("hi")) | (other_hi < pl.col("lo"))).fill_null(False))
+        .select(ROW, "figure_id", "value", *CLAIM, "group")
+        .sort("group", "figure_id")
     )
-    others = pairs.group_by("figure_id").agg(
-        pl.first(ROW),
-        pl.first("measure"),
-        pl.first("period_start"),
-        pl.first("period_end"),
-        pl.format("{} ({})", pl.col("value_o"), pl.col("figure_id_o")).sort().alias("claims"),
+
+
+def claims_agree(pkg: Package) -> Iterable[Violation]:
+    """Sources that count the same thing over the same period agree, within qualifiers (a warning).
+
+    Figures of one country, measure, scope, period_start and period_end from two or more sources
+    are compared by their bounds: a figure whose interval does not overlap another source's
+    disagrees ('more than 50 thousand' and 50,058 agree). Each claim with disagreeing figures is
+    one warning, keyed by the first of them by figure_id, naming up to 20 with their values.
+    """
+    found = disagreeing_claims(pkg)
+    members = pl.format("{} ({})", pl.col("value"), pl.col("figure_id"))
+    per_group = found.group_by("group", maintain_order=True).agg(
+        pl.first(ROW, "measure", "period_start", "period_end"),
+        pl.len().alias("n"),
+        members.head(SHOWN).alias("shown"),
     )
-    return violations(
-        pkg,
-        "claims_agree",
-        FIG,
-        others.sort("figure_id"),
-        "value",
-        lambda r: (
-            f"disagrees on {r['measure']} {r['period_start'] or '?'}..{r['period_end'] or '?'} with: "
-            + "; ".join(r["claims"])
-        ),
-        warning,
-    )
+
+    def message(r: dict) -> str:
+        more = r["n"] - len(r["shown"])
+        period = f"{r['period_start'] or '?'}..{r['period_end'] or '?'}"
+        listed = "; ".join(r["shown"]) + (f"; and {more} more" if more else "")
+        return f"{r['n']} figures disagree on {r['measure']} {period}: {listed}"
+
+    return violations(pkg, "claims_agree", FIG, per_group, "value", message, warning)
 
 
 def _derive(kind: str, ins: list[tuple[float, float]]) -> tuple[float, float]:
@@ -95,7 +123,10 @@ def derivation_agrees(pkg: Package) -> Iterable[Violation]:
     if rows.is_empty():
         return []
     rows = with_rounding(rows)
-    bounds_of = {r[0]: (r[1], r[2]) for r in f.select("figure_id", "lo", "hi").iter_rows()}
+    # the bounds of the figures named as inputs only, not a dict of every figure
+    named = rows["derived_from"].str.extract_all(r"\S+").explode().drop_nulls().unique().implode()
+    inputs = f.select("figure_id", "lo", "hi").filter(pl.col("figure_id").is_in(named))
+    bounds_of = {r[0]: (r[1], r[2]) for r in inputs.iter_rows()}
     found = []  # (position, fields, message)
     for r in rows.iter_rows(named=True):
         kind, ids = r["derivation"], (r["derived_from"] or "").split()

@@ -94,30 +94,57 @@ def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
         .sort(["g", "at"])
     )
     j = later.join_asof(earlier, on="at", by="g", strategy="backward", check_sortedness=False)
-    candidates = j.filter(pl.col("hi") < pl.col("best")).sort("i")
-    # confirm each candidate against its exact group: the rows sharing a candidate's hash, read once
-    near = f.filter(pl.col("g").is_in(candidates["g"].implode()))["i"]
-    cols = ["figure_id", "period_end", "lo", "end", *group]
-    groups: dict[tuple, list[dict]] = {}
-    for r in base.select(cols)[near].iter_rows(named=True):
-        groups.setdefault(tuple(r[c] for c in group), []).append(r)
-    found = []
-    for r in candidates.iter_rows(named=True):
-        row = base.row(r["i"], named=True)
-        prior = [p for p in groups[tuple(row[c] for c in group)] if p["end"] <= r["at"]]
-        best = max((p["lo"] for p in prior), default=None)
-        if best is None or not r["hi"] < best:
-            continue  # another group with the same hash
-        a = next(p for p in prior if p["lo"] == best)
-        found.append(
-            (
-                r["i"],
-                f"at most {fmt(r['hi'])} to {row['period_end']}, below {a['figure_id']} "
-                f"(at least {fmt(best)} to {a['period_end']}) counted from the same start",
-            )
+    candidates = j.filter(pl.col("hi") < pl.col("best"))
+    if candidates.is_empty():
+        return []
+    # confirm on the exact groups of the rows that share a candidate's hash (few, unless the package
+    # is full of falls): the same running maximum, now also naming the figure that holds it (the
+    # first by row among those at the maximum)
+    near = f.filter(pl.col("g").is_in(candidates["g"].unique().implode()))
+    near = near.hstack(base.select(group)[near["i"]])
+    exact = near.select(group).unique(maintain_order=True).with_row_index("x")
+    near = near.join(exact, on=group, how="left", nulls_equal=True).drop(group)
+    x = pl.col("x")
+    earlier = (
+        near.sort("x", "end", "i")
+        .with_columns(best=pl.col("lo").cum_max().over(x))
+        .with_columns(plateau=(pl.col("best") != pl.col("best").shift(1)).fill_null(True).cum_sum().over(x))
+        .select(
+            "x",
+            pl.col("end").alias("at"),
+            "best",
+            pl.when(pl.col("lo") == pl.col("best"))
+            .then("i")
+            .cum_min()
+            .forward_fill()
+            .over("x", "plateau")
+            .alias("holder"),
         )
-    bad = pl.DataFrame(found, schema={ROW: pl.UInt32, "message": pl.String}, orient="row")
-    return violations(pkg, "cumulative_nondecreasing", FIG, bad, "value,period_end", "{message}")
+    )
+    later = (
+        near.filter(pl.col("period_end_stated"))
+        .with_columns(at=(pl.col("end_first") - pl.duration(days=1)))
+        .sort("x", "at")
+    )
+    falls = (
+        later.join_asof(earlier, on="at", by="x", strategy="backward", check_sortedness=False)
+        .filter(pl.col("hi") < pl.col("best"))
+        .select(pl.col("i").alias(ROW), "hi", "best", "holder")
+        .sort(ROW)
+    )
+    names = base.select("figure_id", "period_end")
+    falls = falls.hstack(names[falls[ROW]]).hstack(names[falls["holder"]].rename(lambda c: f"{c}_a"))
+    return violations(
+        pkg,
+        "cumulative_nondecreasing",
+        FIG,
+        falls,
+        "value,period_end",
+        lambda r: (
+            f"at most {fmt(r['hi'])} to {r['period_end']}, below {r['figure_id_a']} "
+            f"(at least {fmt(r['best'])} to {r['period_end_a']}) counted from the same start"
+        ),
+    )
 
 
 def period_end_stated_dated(pkg: Package) -> Iterable[Violation]:
