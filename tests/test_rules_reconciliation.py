@@ -64,7 +64,9 @@ def test_claims_agree_reports_a_group_once_naming_up_to_20(make_package):
     )
     warned = [v for v in validate.run(path).violations if v.rule == "claims_agree"]
     assert [v.key for v in warned] == ["s01-f01"]
-    assert warned[0].message.startswith("30 figures disagree on awol_cases 2022..2023: 200.0 (s01-f01); ")
+    assert warned[0].message.startswith(
+        "30 figures disagree on awol_cases 2022..2023: 100.0 (s07-f01); 200.0 (s01-f01); "
+    )
     assert warned[0].message.count(" (s") == 20 and warned[0].message.endswith("; and 10 more")
 
 

@@ -78,12 +78,18 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
     Figures of one country, measure, scope, period_start and period_end from two or more sources
     are compared by their bounds: a figure whose interval does not overlap another source's
     disagrees ('more than 50 thousand' and 50,058 agree). Each claim with disagreeing figures is
-    one warning, keyed by the first of them by figure_id, naming up to 20 with their values.
+    one warning, keyed by the first of them by figure_id, naming up to 20 with their values (in
+    turn across the values) and counting the rest.
     """
     found = disagreeing_claims(pkg)
+    # named in turn across the values (the first figure of each value, then the second...), so
+    # that the 20 named show the disagreement even when one value has hundreds of figures
+    turn = pl.int_range(pl.len()).over("group", "value")
+    found = found.with_columns(turn=turn).sort("group", "turn", "value", "figure_id")
     members = pl.format("{} ({})", pl.col("value"), pl.col("figure_id"))
     per_group = found.group_by("group", maintain_order=True).agg(
-        pl.first(ROW, "measure", "period_start", "period_end"),
+        pl.col(ROW).sort_by("figure_id").first(),
+        pl.first("measure", "period_start", "period_end"),
         pl.len().alias("n"),
         members.head(SHOWN).alias("shown"),
     )
