@@ -203,7 +203,8 @@ def report(rows, real_rows, loader, nox_s, sizes, cap) -> str:
         "",
         f"Machine: {machine()}. Python {platform.python_version()}; {versions()}.",
         "",
-        f"Repeat with: `nox -s bench` (or `python benchmarks/run.py --sizes {','.join(map(str, sizes))}`).",
+        f"Repeat with: `nox -s bench` (or `python benchmarks/run.py --sizes {','.join(map(str, sizes))} "
+        f"--realistic {','.join(str(round(r['figures'], -4)) for r in real_rows)}`).",
         "Each number is a whole process, start-up included: for the validator the fastest of 3 runs and the "
         "highest peak memory (the child's maximum RSS) of the 3, frictionless once (a minute at 1M), "
         "the others the fastest of 2-7 runs.",
