@@ -166,7 +166,8 @@ def write_package(out: Path, frame: pl.DataFrame) -> Path:
     shutil.rmtree(out, ignore_errors=True)
     (out / "data").mkdir(parents=True)
     shutil.copytree(ROOT / "schemas", out / "schemas")
-    shutil.copy(ROOT / "data" / "measures.csv", out / "data" / "measures.csv")
+    for name in ("measures", "reporting_bodies"):
+        shutil.copy(ROOT / "data" / f"{name}.csv", out / "data" / f"{name}.csv")
     texts = out / "sources"
     texts.mkdir()
     text = source_text().encode("utf-8")

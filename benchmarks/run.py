@@ -1,10 +1,16 @@
 """Benchmarks (`nox -s bench`): the validator at 10k, 100k and 1M figures, the loader, the import.
 
+Two kinds of package: synthetic ones (benchmarks/generate.py: narrow rows, small groups, injected
+violations) and realistic ones grown from the real package (benchmarks/realistic.py: real rows
+cloned under new sources, so claim groups grow with the package), each set beside a pyarrow read
+of the same figures.csv.
+
 Every measurement is a whole process, start-up included: wall time from the parent, peak memory
 (maximum resident set) from the kernel's account of that child. Results are printed and written to
 benchmarks/RESULTS.md with the machine, the versions and the command that repeats them.
 
-    python benchmarks/run.py [--sizes 10000,100000,1000000] [--frictionless-cap 100000] [--out FILE]
+    python benchmarks/run.py [--sizes 10000,100000,1000000] [--realistic 100000,1000000]
+                             [--frictionless-cap 100000] [--out FILE]
 """
 
 from __future__ import annotations
@@ -95,6 +101,52 @@ def bench_validator(sizes: list[int], cap: int) -> list[dict[str, object]]:
     return rows
 
 
+def grow(n: int) -> Path:
+    out = WORK / f"realistic-{n}"
+    if not (out / "grown.json").is_file():
+        subprocess.run([PY, str(ROOT / "benchmarks" / "realistic.py"), str(out), str(n)], check=True)
+    return out
+
+
+def bench_realistic(sizes: list[int]) -> list[dict[str, object]]:
+    """The validator (all rules but excerpt_verbatim: the clones have no source texts) on packages
+    grown from the real one, and a pyarrow read of the same figures.csv: time and peak memory."""
+    rows = []
+    for n in sizes:
+        pkg = grow(n)
+        figures = pkg / "data" / "figures.csv"
+        cmd = [PY, "-m", "validate", str(pkg / "datapackage.json"), "--format", "json"]
+        runs = [measure(cmd) for _ in range(2)]
+        found = json.loads(runs[0][2] or "[]")
+        read = [
+            measure(
+                [
+                    PY,
+                    "-c",
+                    "import pyarrow.csv as c; "
+                    f"c.read_csv({str(figures)!r}, parse_options=c.ParseOptions(newlines_in_values=True))",
+                ]
+            )
+            for _ in range(2)
+        ]
+        row = {
+            "figures": json.loads((pkg / "grown.json").read_text(encoding="utf-8"))["figures"],
+            "mb": figures.stat().st_size / 1e6,
+            "seconds": min(r[0] for r in runs),
+            "peak_mib": max(r[1] for r in runs),
+            "pyarrow_s": min(r[0] for r in read),
+            "pyarrow_mib": max(r[1] for r in read),
+            "errors": sum(v["severity"] == "error" for v in found),
+            "warnings": sum(v["severity"] == "warning" for v in found),
+            "claims_agree": sum(v["rule"] == "claims_agree" for v in found),
+        }
+        row["x_time"] = row["seconds"] / row["pyarrow_s"]
+        row["x_memory"] = row["peak_mib"] / row["pyarrow_mib"]
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
 def bench_loader(n: int) -> dict[str, float]:
     pkg = generate(n, False)
     env = {**os.environ, "DESERTION_DATA_ROOT": str(pkg)}
@@ -145,13 +197,14 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem} memory, {platform.system()} {platform.release()}"
 
 
-def report(rows, loader, nox_s, sizes, cap) -> str:
+def report(rows, real_rows, loader, nox_s, sizes, cap) -> str:
     lines = [
         "# Benchmarks",
         "",
         f"Machine: {machine()}. Python {platform.python_version()}; {versions()}.",
         "",
-        f"Repeat with: `nox -s bench` (or `python benchmarks/run.py --sizes {','.join(map(str, sizes))}`).",
+        f"Repeat with: `nox -s bench` (or `python benchmarks/run.py --sizes {','.join(map(str, sizes))} "
+        f"--realistic {','.join(str(round(r['figures'], -4)) for r in real_rows)}`).",
         "Each number is a whole process, start-up included: for the validator the fastest of 3 runs and the "
         "highest peak memory (the child's maximum RSS) of the 3, frictionless once (a minute at 1M), "
         "the others the fastest of 2-7 runs.",
@@ -180,6 +233,26 @@ def report(rows, loader, nox_s, sizes, cap) -> str:
             f"\nfrictionless was run only up to {cap:,} figures (--frictionless-cap): it validates row by "
             "row; the ratio at the largest size it ran is the one to read."
         )
+    lines += [
+        "",
+        "## The validator on packages grown from the real one",
+        "",
+        "benchmarks/realistic.py clones every real source with its figures (and the discrepancies "
+        "naming them) under new ids: real row width and text, claim groups that grow with the package "
+        "(a claim from k real sources is stated by k x rounds sources). All rules but excerpt_verbatim "
+        "(the clones have no source texts), `--format json`; beside it a pyarrow read of the same "
+        "figures.csv (`newlines_in_values=True`, as the file needs). Fastest of 2 runs, highest peak of 2.",
+        "",
+        "| figures | figures.csv MB | seconds | peak MiB | pyarrow read s | pyarrow peak MiB | x time "
+        "| x memory | errors | warnings | claims_agree warnings |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in real_rows:
+        lines.append(
+            f"| {r['figures']:,} | {r['mb']:.0f} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | "
+            f"{r['pyarrow_s']:.2f} | {r['pyarrow_mib']:.0f} | {r['x_time']:.1f} | {r['x_memory']:.2f} | "
+            f"{r['errors']} | {r['warnings']:,} | {r['claims_agree']} |"
+        )
     lines += ["", "## Targets", ""]
     by = {r["figures"]: r for r in big}
     if 1_000_000 in by and 100_000 in by:
@@ -202,6 +275,27 @@ def report(rows, loader, nox_s, sizes, cap) -> str:
         ]
     else:
         checks = []
+    real = {round(r["figures"], -4): r for r in real_rows}
+    if 1_000_000 in real:
+        m = real[1_000_000]
+        checks += [
+            ("realistic 1M within 10x the pyarrow read's time", m["x_time"] <= 10, f"{m['x_time']:.1f}x"),
+            (
+                "realistic 1M peak memory within 2x the pyarrow read's peak",
+                m["x_memory"] <= 2,
+                f"{m['x_memory']:.2f}x ({m['peak_mib']:.0f} vs {m['pyarrow_mib']:.0f} MiB)",
+            ),
+            ("realistic 1M: no error on a valid package", m["errors"] == 0, f"{m['errors']} errors"),
+        ]
+        if 100_000 in real:
+            h = real[100_000]
+            checks.append(
+                (
+                    "realistic: 1M at most 12x the 100k time",
+                    m["seconds"] <= 12 * h["seconds"],
+                    f"{m['seconds'] / h['seconds']:.1f}x",
+                )
+            )
     checks += [
         (
             "`import desertion_data` under 60 ms (beyond Python's own start-up)",
@@ -224,15 +318,18 @@ def report(rows, loader, nox_s, sizes, cap) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="10000,100000,1000000")
+    p.add_argument("--realistic", default="100000,1000000", help="sizes grown from the real package")
     p.add_argument("--frictionless-cap", type=int, default=1_000_000)
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    real_sizes = [int(s) for s in args.realistic.split(",") if s]
     rows = bench_validator(sizes, args.frictionless_cap)
+    real_rows = bench_realistic(real_sizes)
     loader = bench_loader(max(sizes))
     print(json.dumps(loader), flush=True)
     nox_s = bench_nox_validate()
-    text = report(rows, loader, nox_s, sizes, args.frictionless_cap)
+    text = report(rows, real_rows, loader, nox_s, sizes, args.frictionless_cap)
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0

@@ -3,6 +3,8 @@ never a traceback; the validator never writes to the data."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import subprocess
 import sys
@@ -12,14 +14,31 @@ import pytest
 
 import desertion_data as dd
 from conftest import fig, part
+from validate.__main__ import main as validate_main
 
 FIGURES = "data/figures.csv"
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`python -m validate ARGS` in a process of its own (2-3 s each, most of it imports)."""
     return subprocess.run(
         [sys.executable, "-m", "validate", *map(str, args)], capture_output=True, text=True, timeout=120
     )
+
+
+def main(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """What `cli` gives, from validate's main() in this process: its exit code and what it printed.
+
+    A traceback here is an exception that fails the test; `test_bad_input_in_a_process_of_its_own`
+    (slow) runs the same cases through `cli`.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = validate_main([str(a) for a in args])
+        except SystemExit as stop:
+            code = stop.code
+    return subprocess.CompletedProcess(["validate", *map(str, args)], code, out.getvalue(), err.getvalue())
 
 
 def snapshot(base: Path) -> dict[str, bytes]:
@@ -73,6 +92,17 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_bad_input_is_reported_cleanly(case, make_package):
+    check_case(case, make_package, main)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_bad_input_in_a_process_of_its_own(case, make_package):
+    """The same, through `python -m validate` in a process of its own."""
+    check_case(case, make_package, cli)
+
+
+def check_case(case, make_package, run) -> None:
     change, code, words = CASES[case]
     path = make_package()
     if change is None:
@@ -80,7 +110,7 @@ def test_bad_input_is_reported_cleanly(case, make_package):
     else:
         rewrite(path, change)
     before = snapshot(path.parent)
-    result = cli(path, "--format", "json")
+    result = run(path, "--format", "json")
     assert "Traceback" not in result.stderr + result.stdout
     assert result.returncode == code, result.stderr + result.stdout
     shown = result.stdout + result.stderr
@@ -95,7 +125,7 @@ def test_bad_input_is_reported_cleanly(case, make_package):
 
 
 def test_missing_descriptor_exits_2(tmp_path):
-    result = cli(tmp_path / "nothing.json")
+    result = main(tmp_path / "nothing.json")
     assert result.returncode == 2
     assert "nothing.json: no such file" in result.stderr
     assert "Traceback" not in result.stderr
@@ -103,13 +133,13 @@ def test_missing_descriptor_exits_2(tmp_path):
 
 def test_broken_descriptor_exits_2(tmp_path):
     (tmp_path / "datapackage.json").write_text('{"resources": [', encoding="utf-8")
-    result = cli(tmp_path / "datapackage.json")
+    result = main(tmp_path / "datapackage.json")
     assert result.returncode == 2
     assert "datapackage.json: line 1" in result.stderr
 
 
 def test_wrong_option_exits_2(make_package):
-    result = cli(make_package(), "--format", "yaml")
+    result = main(make_package(), "--format", "yaml")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
 
@@ -129,6 +159,6 @@ def test_warnings_alone_exit_0(make_package):
             part("s1-f02", 95, "s1-f01", qualifier="approximately"),
         ]
     )
-    result = cli(path)
+    result = main(path)
     assert result.returncode == 0, result.stdout
     assert "0 error(s), 1 warning(s)" in result.stdout

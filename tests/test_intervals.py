@@ -19,6 +19,7 @@ from strategies import QUALIFIERS, VALUES, first_day, last_day, periods, reduced
 from validate.intervals import ESTIMATE_TOLERANCE, TOLERANCE, bounds
 from validate.readable import parse_number, rounding
 
+# each example builds and validates a package (about 0.2 s): the slow tier (-m slow) runs these
 RULE_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -124,6 +125,7 @@ def _errors(path: Path, rule: str) -> set[str]:
     return {v.key for v in validate.run(path).violations if v.rule == rule and v.severity == "error"}
 
 
+@pytest.mark.slow
 @RULE_SETTINGS
 @given(VALUES, QUALIFIERS, VALUES, QUALIFIERS)
 def test_subset_within_total_fires_exactly_when_part_must_exceed(child, cq, parent, pq):
@@ -139,6 +141,7 @@ def test_subset_within_total_fires_exactly_when_part_must_exceed(child, cq, pare
         assert _errors(path, "subset_within_total") == ({"s1-f02"} if broken else set())
 
 
+@pytest.mark.slow
 @RULE_SETTINGS
 @given(periods(), periods())
 def test_period_nested_fires_exactly_when_child_leaves_parent(child, parent):
@@ -154,6 +157,7 @@ def test_period_nested_fires_exactly_when_child_leaves_parent(child, parent):
         assert _errors(path, "period_nested") == ({"s1-f02"} if broken else set())
 
 
+@pytest.mark.slow
 @RULE_SETTINGS
 @given(
     VALUES,

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,6 +91,7 @@ def strict(file: Path):
     return package._read_strict("t", "t.csv", file, SCHEMA, header, bom=False, crlf=0)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ROW, min_size=1, max_size=4))
 def test_fast_read_equals_strict_read_or_steps_aside(rows):

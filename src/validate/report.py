@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
 COLUMNS = ("severity", "rule", "resource", "key", "fields", "message")
+TEXT_PER_RULE = 50  # rows of one rule and severity in the text report; the JSON report has them all
 
 
 class Violation(NamedTuple):
@@ -101,11 +102,23 @@ class Report:
         """A JSON array of violations, each an object with exactly the report's columns."""
         return json.dumps([v._asdict() for v in self.violations], ensure_ascii=False, indent=1)
 
-    def to_text(self, width: int = 100) -> str:
-        """A readable table, one violation per row, then the summary line."""
+    def to_text(self, width: int = 100, per_rule: int = TEXT_PER_RULE) -> str:
+        """A readable table, one violation per row (at most `per_rule` rows of each rule and
+        severity, then how many more), then the summary line. The JSON report has every row."""
         if not self.violations:
             return "No violations.\n" + self.summary_line()
-        rows = [COLUMNS] + [tuple(v) for v in self.violations]
+        shown: list[tuple[str, ...]] = []
+        more: dict[int, tuple[int, str, str]] = {}  # after row n: (count left out, severity, rule)
+        counts: dict[tuple[str, str], int] = {}
+        for v in self.violations:
+            n = counts[(v.severity, v.rule)] = counts.get((v.severity, v.rule), 0) + 1
+            if n <= per_rule:
+                shown.append(tuple(v))
+                last = len(shown)
+            else:
+                left = more.get(last, (0, v.severity, v.rule))
+                more[last] = (left[0] + 1, v.severity, v.rule)
+        rows = [COLUMNS, *shown]
         widths = [min(max(len(r[i]) for r in rows), 40) for i in range(len(COLUMNS) - 1)]
 
         def fmt(r: tuple[str, ...]) -> str:
@@ -113,5 +126,9 @@ class Report:
             return "  ".join([*cells, r[-1]])
 
         lines = [fmt(rows[0]), "  ".join("-" * w for w in widths) + "  -------"]
-        lines += [fmt(r) for r in rows[1:]]
+        for n, r in enumerate(shown, 1):
+            lines.append(fmt(r))
+            if n in more:
+                left, severity, rule = more[n]
+                lines.append(f"... and {left} more {severity}(s) of {rule} (all are in --format json)")
         return "\n".join([*lines, "", self.summary_line()])

@@ -191,6 +191,3 @@ def series_years_agree(pkg: Package) -> Iterable[Violation]:
                 )
             )
     return out
-
-
-SERIES_RULES = (series_current, series_bounds_ordered, series_claims_within, series_years_agree)

@@ -208,8 +208,8 @@ def test_series_current_names_stale_cells(make_package):
     }
 
 
-def test_series_bounds_and_claims_rules(make_package):
-    """A best outside its range, and a range that hides an undisputed claim, are errors."""
+def _broken_series(make_package):
+    """A package whose committed series has a best outside its range and a range that hides a claim."""
     path = make_package(
         sources=[src("s1"), src("s2")],
         figures=[
@@ -227,10 +227,21 @@ def test_series_bounds_and_claims_rules(make_package):
                 r["low"], r["high"], r["best"] = "11", "12", "10"
 
     _edit_series(path, broken)
+    return path
+
+
+def test_series_bounds_ordered(make_package):
+    """A best outside its range is an error."""
+    path = _broken_series(make_package)
     assert found(path, "series_bounds_ordered") == {
         ("series_bounds_ordered", "UA-awol_cases-2021"),
         ("series_bounds_ordered", "UA-awol_cases-2022--2023"),
     }
+
+
+def test_series_claims_within(make_package):
+    """A range that hides an undisputed claim is an error."""
+    path = _broken_series(make_package)
     assert found(path, "series_claims_within") == {
         ("series_claims_within", "UA-awol_cases-2021"),
         ("series_claims_within", "UA-awol_cases-2022--2023"),
