@@ -103,7 +103,19 @@ def test_dotted_thousands_read_back(n):
 
 
 @pytest.mark.parametrize(
-    ("text", "n"), [("21 bin 600", 21600), ("160.000", 160000), ("2 Millionen", 2e6), ("1.5", 1.5)]
+    ("text", "n"),
+    [
+        ("21 bin 600", 21600),
+        ("160.000", 160000),
+        ("2 Millionen", 2e6),
+        ("1.5", 1.5),
+        ("viermal", 4),
+        ("кожна п’ята", 0.2),
+        ("jeder fünfte", 0.2),
+        ("Fifty-six", 56),
+        ("10 percent", 10),
+        ("22 тысячам", 22000),
+    ],
 )
 def test_scale_words_of_new_languages(text, n):
     assert parse_number(text) == n
