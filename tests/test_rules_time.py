@@ -5,7 +5,7 @@ Each rule reports exactly the (rule, key) pairs its minimal failing fixture brea
 
 from __future__ import annotations
 
-from conftest import fig, found, row
+from conftest import fig, found, measure, row
 
 
 def test_period_ordered(make_package):
@@ -61,6 +61,40 @@ def test_cumulative_nondecreasing(make_package):
         ]
     )
     assert found(path, "cumulative_nondecreasing") == {("cumulative_nondecreasing", "s1-f02")}
+
+
+def test_cumulative_nondecreasing_leaves_rates_and_factors_alone(make_package):
+    """A growth factor or a monthly rate from one start may fall; only counts accumulate."""
+    path = make_package(
+        measures=[
+            measure("awol_cases"),
+            measure("growth", unit="factor"),
+            measure("per_month", unit="cases_per_month"),
+        ],
+        figures=[
+            fig("s1-f01", 6, measure="growth", unit="factor", period_start="2022", period_end="2024-09"),
+            fig("s1-f02", 4, measure="growth", unit="factor", period_start="2022", period_end="2025-10"),
+            fig(
+                "s1-f03",
+                900,
+                measure="per_month",
+                unit="cases_per_month",
+                period_start="2022",
+                period_end="2024",
+            ),
+            fig(
+                "s1-f04",
+                800,
+                measure="per_month",
+                unit="cases_per_month",
+                period_start="2022",
+                period_end="2025",
+            ),
+            fig("s1-f05", 100, period_start="2022", period_end="2024"),
+            fig("s1-f06", 90, period_start="2022", period_end="2025"),
+        ],
+    )
+    assert found(path, "cumulative_nondecreasing") == {("cumulative_nondecreasing", "s1-f06")}
 
 
 def test_period_end_stated_dated(make_package):

@@ -59,16 +59,23 @@ def period_ordered(pkg: Package) -> Iterable[Violation]:
     return out
 
 
+COUNT_UNITS = ("cases", "convictions", "desertions", "persons", "appeals", "requests", "documents")
+
+
 def cumulative_nondecreasing(pkg: Package) -> Iterable[Violation]:
     """A count from a fixed start never falls as its end date advances.
 
     Among figures of one country and measure counted from the same start (same first day), across
     sources, a figure whose stated end is later than another's end may not have a highest possible
     value below that one's lowest possible value. A later figure whose end is only our upper bound
-    (period_end_stated false) is not compared, since its real end may be earlier.
+    (period_end_stated false) is not compared, since its real end may be earlier. Only counts
+    accumulate (units in COUNT_UNITS): a rate, share or growth factor may fall.
     """
     group = ["country", "measure", "scope", "start"]
     base = figure_frame(pkg)
+    # rows keep their positions (violations are keyed by position): a non-count gets no bounds
+    counts = pl.col("unit").cast(pl.String).is_in(COUNT_UNITS)
+    base = base.with_columns(lo=pl.when(counts).then("lo").otherwise(float("nan")))
     # numbers only, with each group as one 64-bit hash of its four keys: sorting and joining text
     # keys for a million rows costs hundreds of MB. A hash shared by two groups can only raise the
     # running maximum, so every true violation is among the candidates, each then checked exactly.
