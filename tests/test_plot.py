@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 from html import unescape
 from pathlib import Path
 
@@ -177,6 +178,14 @@ def test_plot_command_writes_and_refuses(tmp_path, capsys):
     assert code == 2 and ".svg or .png" in err
     code, _, err = run(["plot", "nope", "--out", str(tmp_path / "g.svg")], capsys)
     assert code == 2 and "invalid choice" in err
+
+
+def test_plot_without_matplotlib_says_what_to_install(tmp_path, capsys, monkeypatch):
+    """Without the plot extra, `plot` fails in one line naming the extra, and writes nothing."""
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code, _, err = run(["plot", "ua-funnel", "--out", str(tmp_path / "f.svg")], capsys)
+    assert code == 1 and "desertion-data[plot]" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "f.svg").exists()
 
 
 def test_series_command_filters_like_the_loader(capsys):
