@@ -54,7 +54,7 @@ print(f.merge(d, on="figure_id")[["figure_id", "measure", "value", "kind"]].to_s
         """\
 s = dd.series("UA").pivot(index=["period_start", "period_end"], columns="measure", values="best")
 share = s.filter(regex="_cases_to_court$").rename(columns=lambda c: c.replace("_to_court", "")) / s
-print(share.dropna(how="all").dropna(axis=1, how="all").round(3).to_string())""",
+print(share.stack().dropna().round(3).rename("share reaching court").to_frame())""",
         "Court counts over registered counts of the same span, per article; proceedings, not people. "
         "An empty answer means no span in the record has both counts yet.",
     ),
