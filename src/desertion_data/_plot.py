@@ -209,6 +209,22 @@ def _errors(best: list[float], low: list, high: list) -> list[list[float]]:
     return [below, above]
 
 
+def _break_gaps(x: list[date], *ys: list[float]) -> tuple[list, ...]:
+    """Points of consecutive months joined, a missing month left as a gap: a line is not drawn
+    across months no source gives (a NaN point between them breaks the line and the band)."""
+    out_x: list = []
+    out_ys: list[list[float]] = [[] for _ in ys]
+    for i, xi in enumerate(x):
+        if i and (xi.year - x[i - 1].year) * 12 + xi.month - x[i - 1].month > 1:
+            out_x.append(x[i - 1] + (xi - x[i - 1]) / 2)
+            for col in out_ys:
+                col.append(float("nan"))
+        out_x.append(xi)
+        for col, y in zip(out_ys, ys, strict=True):
+            col.append(y[i])
+    return (out_x, *out_ys)
+
+
 def _events(tables: dict[str, Any], country: str = "UA"):
     e = tables["events"]
     e = e[(e["country"] == country) & e["kind"].isin(EVENT_KINDS) & e["date"].notna()]
@@ -251,6 +267,9 @@ def draw_ua_proceedings(tables: dict[str, Any]):
             best = [float(v) for v in mo["best"]]
             low = [_float(v) if _float(v) is not None else b for v, b in zip(mo["low"], best, strict=True)]
             high = [_float(v) if _float(v) is not None else b for v, b in zip(mo["high"], best, strict=True)]
+            bars = _errors(best, [_float(v) for v in mo["low"]], [_float(v) for v in mo["high"]])
+            bottom.errorbar(x, best, yerr=bars, fmt="none", ecolor=COLOURS[art], alpha=0.6, capsize=2)
+            x, best, low, high = _break_gaps(x, best, low, high)
             bottom.fill_between(x, low, high, color=COLOURS[art], alpha=0.2, linewidth=0)
             bottom.plot(x, best, marker="o", markersize=3, color=COLOURS[art], label=ARTICLES[art])
     for ax in (top, bottom):
@@ -270,7 +289,10 @@ def draw_ua_proceedings(tables: dict[str, Any]):
             color="dimgrey",
         )
     top.set_title("Per year (bar: best value; whisker: low to high; '+': no upper bound)", loc="left")
-    bottom.set_title("Per month (line: best value; band: low to high)", loc="left")
+    bottom.set_title(
+        "Per month (line: best value; band and whisker: low to high; gaps: months no source gives)",
+        loc="left",
+    )
     top.set_ylabel("registered proceedings")
     bottom.set_ylabel("registered proceedings")
     top.legend(loc="upper left", frameon=False)
