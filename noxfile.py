@@ -96,9 +96,17 @@ def _build(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Regenerate docs/codebook.md from the schemas (a test fails when the committed copy is stale)."""
+    """Regenerate docs/codebook.md and the README's answers (a test fails when either is stale)."""
     session.install("-e", ".")
     session.run("desertion-data", "codebook", "--format", "md", "--out", "docs/codebook.md", "--force")
+    session.run("python", "-m", "desertion_data._questions", "README.md")
+
+
+@nox.session
+def figures(session: nox.Session) -> None:
+    """Draw the pictures to docs/figures/ as SVG and PNG, with manifest.json of the data they show."""
+    session.install("-e", ".[plot]")
+    session.run("python", "-m", "desertion_data._plot", "docs/figures")
 
 
 @nox.session

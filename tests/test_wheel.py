@@ -122,6 +122,8 @@ def test_installed_wheel_has_no_validate_module(installed, tmp_path):
         ["verify"],
         ["export", "--format", "csv", "--out", "out"],
         ["export", "--format", "sqlite", "--out", "out.db"],
+        ["series", "--country", "UA", "--freq", "year"],
+        ["plot", "ua-funnel", "--out", "funnel.svg"],
     ],
     ids=" ".join,
 )

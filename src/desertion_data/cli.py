@@ -178,6 +178,69 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+SERIES_TEXT_COLUMNS = (
+    "country", "measure", "freq", "period_start", "period_end", "best", "low", "high", "n_sources", "method",
+)  # fmt: skip
+
+
+def cmd_series(args: argparse.Namespace) -> int:
+    import desertion_data as dd
+    from desertion_data._check import table_problem
+    from desertion_data._export import csv_cell, formula_like
+
+    try:
+        frame = dd.series(country=args.country, measure=args.measure, freq=args.freq)
+    except Exception as exc:
+        raise CliError(table_problem("series", exc)) from None
+    if args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(frame.columns)
+        for record in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+            cells = [csv_cell(v) for v in record]
+            for name, cell in zip(frame.columns, cells, strict=True):
+                if frame[name].dtype == "string" and formula_like(cell):
+                    raise CliError(
+                        f"{dd.path('series')}: series {record[0]!r} field {name!r} starts like a "
+                        "spreadsheet formula; not written"
+                    )
+            writer.writerow([escape(c, keep_newlines=False) for c in cells])
+        return 0
+    import pandas as pd
+
+    shown = frame[list(SERIES_TEXT_COLUMNS)].copy()
+    for col in shown.columns:
+        if shown[col].dtype == "string":
+            shown[col] = shown[col].map(lambda v: escape(v, keep_newlines=False), na_action="ignore")
+        elif col in ("best", "low", "high"):
+            shown[col] = [("-" if pd.isna(v) else csv_cell(float(v))) for v in shown[col]]
+    with pd.option_context("display.max_columns", None, "display.width", 200):
+        _print(shown.to_string(index=False) if len(shown) else "no series rows match")
+    _print(f"({len(shown)} rows; high '-' = no upper bound; all columns: --format csv)")
+    return 0
+
+
+def _picture_file(text: str) -> str:
+    if Path(text).suffix.lower() not in (".svg", ".png"):
+        raise argparse.ArgumentTypeError(f"{text!r} must end in .svg or .png")
+    return text
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    import desertion_data as dd
+    from desertion_data._plot import PlotError, write
+
+    try:
+        path = write(args.name, args.out, force=args.force)
+    except (PlotError, dd.ExportError) as exc:
+        raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {exc.filename or args.out}: {exc.strerror or exc}") from None
+    _print(f"wrote {args.name} to {path}")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     import desertion_data as dd
 
@@ -223,6 +286,19 @@ def parser() -> argparse.ArgumentParser:
         func=cmd_verify
     )
     sub.add_parser("info", help="version, licence and table sizes").set_defaults(func=cmd_info)
+    ser = sub.add_parser("series", help="one best value per country, measure and period, with its range")
+    ser.add_argument("--country", help="UA or RU")
+    ser.add_argument("--measure", help="a measure, e.g. desertion_cases (see `show measures`)")
+    ser.add_argument("--freq", choices=("year", "month", "span"))
+    ser.add_argument("--format", choices=("text", "csv"), default="text")
+    ser.set_defaults(func=cmd_series)
+    from desertion_data._plot import PICTURES
+
+    plot = sub.add_parser("plot", help="draw a picture of the series (needs the plot extra)")
+    plot.add_argument("name", choices=list(PICTURES))
+    plot.add_argument("--out", required=True, type=_picture_file, metavar="FILE", help="a .svg or .png file")
+    plot.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    plot.set_defaults(func=cmd_plot)
     return p
 
 
