@@ -31,7 +31,7 @@ STAGES = (
     ("sent to court", "cases_to_court", "proceedings"),
     ("convicted", "persons_convicted", "persons"),
 )
-EVENT_KINDS = ("law_passed", "law_signed", "law_in_force", "deadline", "data_withdrawn", "policy")
+EVENT_KINDS = ("law_passed", "law_signed", "law_in_force", "deadline", "data_withdrawn")
 CONVICTION_WORDS = ("convict", "verdict")
 CONVICTION_UNITS = ("convictions", "persons")
 FAMILIES = ("absence_", "awol_", "desertion_")
@@ -228,7 +228,10 @@ def _break_gaps(x: list[date], *ys: list[float]) -> tuple[list, ...]:
 def _events(tables: dict[str, Any], country: str = "UA"):
     e = tables["events"]
     e = e[(e["country"] == country) & e["kind"].isin(EVENT_KINDS) & e["date"].notna()]
-    return e.sort_values(["date", "event_id"]).reset_index(drop=True)
+    e = e[e["date"].astype(str).str.len() >= 7]  # a year alone cannot be placed on a month axis
+    # many sources state one event: one line per date and kind (the first source's law, if any)
+    e = e.sort_values(["date", "kind", "law", "event_id"], na_position="last")
+    return e.drop_duplicates(["date", "kind"]).reset_index(drop=True)
 
 
 def _event_label(row) -> str:
@@ -242,7 +245,7 @@ def draw_ua_proceedings(tables: dict[str, Any]):
     plt = _setup()
     s = tables["series"]
     s = s[(s["country"] == "UA") & s["measure"].isin([f"{a}_cases" for a in ARTICLES])]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 8), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 9.5), sharex=True)
     events = _events(tables)
     for i, art in enumerate(ARTICLES):
         yr = s[(s["measure"] == f"{art}_cases") & (s["freq"] == "year")].sort_values("period_start")
@@ -276,18 +279,24 @@ def draw_ua_proceedings(tables: dict[str, Any]):
         for _, ev in events.iterrows():
             ax.axvline(first_day(ev["date"]), color="grey", linestyle="--", linewidth=0.8)
     ymax = bottom.get_ylim()[1]
-    for k, (_, ev) in enumerate(events.iterrows()):
+    notes = []
+    for k, (_, ev) in enumerate(events.iterrows(), start=1):
         bottom.annotate(
-            _event_label(ev),
-            (first_day(ev["date"]), ymax * (0.97 - 0.08 * (k % 4))),
-            fontsize=7,
-            rotation=0,
-            ha="right",
-            va="top",
-            xytext=(-2, 0),
-            textcoords="offset points",
-            color="dimgrey",
+            str(k), (first_day(ev["date"]), ymax * 0.98), fontsize=7, ha="center", va="top", color="dimgrey"
         )
+        notes.append(f"{k} {_event_label(ev)}")
+    if notes:  # the numbered events under the picture, in columns
+        per = -(-len(notes) // 3)
+        for c in range(3):
+            fig.text(
+                0.01 + c * 0.33,
+                0.03,
+                "\n".join(notes[c * per : (c + 1) * per]),
+                fontsize=6.5,
+                va="bottom",
+                ha="left",
+                color="dimgrey",
+            )
     top.set_title("Per year (bar: best value; whisker: low to high; '+': no upper bound)", loc="left")
     bottom.set_title(
         "Per month (line: best value; band and whisker: low to high; gaps: months no source gives)",
@@ -302,8 +311,13 @@ def draw_ua_proceedings(tables: dict[str, Any]):
         x=0.01,
         ha="left",
     )
-    fig.text(0.01, 0.005, SOURCE_LINE + "; dashed lines: dated laws and policy changes", fontsize=7)
-    fig.tight_layout(rect=(0, 0.02, 1, 0.97))
+    fig.text(
+        0.01,
+        0.005,
+        SOURCE_LINE + "; dashed lines: the numbered laws, deadlines and data withdrawals",
+        fontsize=7,
+    )
+    fig.tight_layout(rect=(0, 0.03 + 0.0125 * min(len(notes), 30) / 3 + 0.02, 1, 0.97))
     return fig
 
 
