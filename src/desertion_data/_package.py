@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 DESCRIPTOR = "datapackage.json"
+SCHEMA_HASH = "x-schema-hash"  # resource property: 'sha256:<hex>' of its schema file (nox -s stamp)
 MAX_JSON_BYTES = 16 << 20  # a descriptor or schema larger than this is not one of ours
 MAX_JSON_DEPTH = 64  # nesting deeper than this is refused before json.loads can recurse
 
@@ -140,9 +141,10 @@ def _resource_entries(desc: Any, where: str) -> list[dict[str, Any]]:
             raise PackageError(f"{at}.path: must be a string (resource {name!r})")
         if not isinstance(res.get("schema"), (str, dict)):
             raise PackageError(f"{at}.schema: must be a path or an object (resource {name!r})")
-        algo, sep, _ = str(res.get("hash", "")).rpartition(":")
-        if "hash" in res and (not isinstance(res["hash"], str) or (sep and algo not in HASHES)):
-            raise PackageError(f"{at}.hash: {res['hash']!r} is not 'sha256:...' or another of {HASHES}")
+        for prop in ("hash", SCHEMA_HASH):
+            algo, sep, _ = str(res.get(prop, "")).rpartition(":")
+            if prop in res and (not isinstance(res[prop], str) or (sep and algo not in HASHES)):
+                raise PackageError(f"{at}.{prop}: {res[prop]!r} is not 'sha256:...' or another of {HASHES}")
     return resources
 
 

@@ -26,7 +26,10 @@ __all__ = ["RULES", "InputError", "Report", "run"]
 
 
 def run(path: Path | str = "datapackage.json", sources_dir: Path | str | None = None, rules=RULES) -> Report:
-    """Validate the package at path; InputError if it cannot be read at all."""
+    """Validate the package at path; InputError if it cannot be read at all (or the sources folder
+    given does not exist: a typo must not pass as a skipped check)."""
+    if sources_dir is not None and not Path(sources_dir).is_dir():
+        raise InputError(f"--sources {sources_dir}: no such folder")
     with ThreadPoolExecutor(1) as pool:
         # pandera takes a few hundred ms to import; it does so while the CSV parser, which releases
         # the interpreter, reads the tables

@@ -118,9 +118,14 @@ def read_package(path: Path, sources_dir: Path | None = None) -> Package:
         raise InputError(str(exc)) from None
     for res, file, schema in files:
         algo = str(res.get("hash", "")).rpartition(":")[0] or "md5"
-        table, problems = read_table(
-            res["name"], res["path"], file, schema, algo if algo in HASHES else "sha256"
-        )
+        try:
+            table, problems = read_table(
+                res["name"], res["path"], file, schema, algo if algo in HASHES else "sha256"
+            )
+        except OSError as exc:
+            raise InputError(
+                f"{res['path']}: cannot be read ({exc.strerror or type(exc).__name__})"
+            ) from None
         pkg.tables[res["name"]] = table
         pkg.problems += problems
     return pkg
