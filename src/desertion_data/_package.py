@@ -149,6 +149,7 @@ def _resource_entries(desc: Any, where: str) -> list[dict[str, Any]]:
 
 
 HASHES = ("md5", "sha1", "sha256", "sha512")  # fixed-length digests a descriptor may name
+TYPES = ("string", "integer", "number", "boolean")  # the field types the reader knows
 
 
 def check_descriptor(desc: Any, where: str = DESCRIPTOR) -> dict[str, Any]:
@@ -169,8 +170,14 @@ def check_schema(schema: Any, where: str) -> dict[str, Any]:
         if not isinstance(f, dict) or not isinstance(f.get("name"), str) or not f["name"]:
             raise PackageError(f"{where}: fields[{i}]: must be an object with a non-empty 'name'")
         kind = f.get("type", "string")
-        if not isinstance(kind, str):
-            raise PackageError(f"{where}: fields[{i}].type: must be a string")
+        if kind not in TYPES:
+            raise PackageError(
+                f"{where}: fields[{i}].type: {str(kind)[:40]!r} is not one of {', '.join(TYPES)}"
+            )
+        if not isinstance(f.get("constraints", {}), dict):
+            raise PackageError(f"{where}: fields[{i}].constraints: must be an object")
+        if f.get("x-reduced-date", "start") not in ("start", "end"):
+            raise PackageError(f"{where}: fields[{i}].x-reduced-date: must be 'start' or 'end'")
         names.append(f["name"])
     if len(set(names)) != len(names):
         raise PackageError(f"{where}: fields: a field name is used twice")

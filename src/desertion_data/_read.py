@@ -65,7 +65,7 @@ def read_options(schema: dict[str, Any], *, as_text: bool = False, on_invalid=No
     names = [f["name"] for f in fields(schema)]
     types = {f["name"]: pa.string() if as_text else arrow_type(f) for f in fields(schema)}
     read = pacsv.ReadOptions(use_threads=True, block_size=BLOCK)
-    # a blank line is read as a row of one empty cell, so that it is refused as a ragged row
+    # a blank line is read as a row of empty cells, so that it is refused (see blank_rows)
     parse = pacsv.ParseOptions(
         newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid
     )
@@ -190,6 +190,16 @@ def typed(text: pa.Array | pa.ChunkedArray, kind: str) -> tuple[pa.Array, pa.Arr
     return out, pc.and_(present, pc.is_null(out))
 
 
+def blank_rows(table: pa.Table) -> list[int]:
+    """Rows whose every cell is empty: a blank line (or a line of commas alone)."""
+    if table.num_columns == 0 or table.num_rows == 0:
+        return []
+    empty = pc.is_null(table.column(0))
+    for col in table.columns[1:]:
+        empty = pc.and_(empty, pc.is_null(col))
+    return pc.indices_nonzero(empty).to_pylist() if pc.any(empty).as_py() else []
+
+
 def long_cells(table: pa.Table) -> list[tuple[str, int]]:
     """(column, row) of each text cell longer than MAX_CELL bytes."""
     out = []
@@ -239,6 +249,8 @@ def read_table(path: Path, schema: dict[str, Any], where: str | None = None) -> 
         if bad:
             raise PackageError(f"{where}: line {bad[0]}: not valid UTF-8 (byte {bad[1]})") from None
         raise PackageError(f"{where}: cannot be parsed as CSV: {str(exc).splitlines()[0]}") from None
+    if blank := blank_rows(text):
+        raise PackageError(f"{where}: row {blank[0] + 1}: blank line (every cell empty)")
     if long := long_cells(text):
         col, i = long[0]
         raise PackageError(

@@ -168,7 +168,8 @@ def read_table(
     problems: list[Violation] = []
     if raw is None or found.cr or found.nul:
         raw, problems = _read_strict(name, rel, file, schema, header, bom, found)
-    problems += _long_cells(name, rel, raw, schema)
+    raw, blank = _without_blank_rows(name, rel, raw, schema)
+    problems += blank + _long_cells(name, rel, raw, schema)
     frame, type_problems, keys = _typed(name, rel, raw, schema)
     return Table(name, rel, schema, found.size, found.digest, algo, frame, keys), problems + type_problems
 
@@ -250,6 +251,18 @@ def _read_strict(name, rel, file, schema, header, bom, found) -> tuple[pl.DataFr
 def _key_names(schema: dict[str, Any]) -> list[str]:
     key = schema.get("primaryKey", [])
     return [key] if isinstance(key, str) else list(key)
+
+
+def _without_blank_rows(name, rel, raw: pl.DataFrame, schema) -> tuple[pl.DataFrame, list[Violation]]:
+    """The rows with a cell written, and an error for each row of empty cells (a blank line)."""
+    if raw.width == 0 or raw.height == 0:
+        return raw, []
+    blank = raw.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    if not blank.any():
+        return raw, []
+    rows = blank.arg_true().to_list()
+    out = [error(READ_RULE, name, "", "", f"{rel}: row {i + 1}: blank line (every cell empty)") for i in rows]
+    return raw.filter(~blank), out
 
 
 def _long_cells(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]) -> list[Violation]:
