@@ -34,6 +34,7 @@ def run(path: Path | str = "datapackage.json", sources_dir: Path | str | None = 
         # pandera takes a few hundred ms to import; it does so while the CSV parser, which releases
         # the interpreter, reads the tables
         pool.submit(importlib.import_module, "validate.schema")
+        pool.submit(importlib.import_module, "frictionless")  # for descriptor_valid, likewise
         pkg = read_package(Path(path), Path(sources_dir) if sources_dir is not None else None)
     report = Report(rows={name: t.frame.height for name, t in pkg.tables.items()})
     for rule in rules:

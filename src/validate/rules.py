@@ -527,7 +527,7 @@ def claim_unique(pkg: Package) -> Iterable[Violation]:
     """
     key = ["source_id", "country", "measure", "scope", "period_start", "period_end", "value"]
     f = pkg.frame(FIG).select("figure_id", *key)
-    f = f.with_columns(normal_text(key[:-1]))  # issue 13: 'é' composed or not, a trailing space: same claim
+    f = normal_text(f, key[:-1])  # issue 13: 'é' composed or not, a trailing space: same claim
     # rows whose keys hash alike (8 bytes a row to compare), then the exact comparison on those alone
     f = f.filter(pl.struct(key).hash().is_duplicated())
     f = f.filter(pl.struct(key).is_duplicated()).sort("figure_id")
@@ -853,7 +853,7 @@ def claims_agree(pkg: Package) -> Iterable[Violation]:
     listed, so that a reader sees where sources disagree ('more than 50 thousand' and 50,058 agree).
     """
     key = ["country", "measure", "scope", "period_start", "period_end"]
-    base = figure_frame(pkg).with_columns(normal_text(key))  # issue 13: compare keys NFC, stripped
+    base = normal_text(figure_frame(pkg), key)  # issue 13: compare keys NFC, stripped
     # narrow down by numbers: each claim's key as a 64-bit hash (two keys sharing one only widen the
     # candidates) and its source as a position among the sources; then compare the candidates exactly
     sources = pkg.frame("sources")["source_id"].drop_nulls().unique().sort()

@@ -25,9 +25,18 @@ PROFILES = {"data-package", "tabular-data-package", "data-resource", "tabular-da
 STANDARD = "https://datapackage.org/profiles/"
 
 
-def normal_text(cols: Iterable[str]) -> list[pl.Expr]:
-    """Text columns as compared in keys: NFC-normalised, surrounding whitespace stripped."""
-    return [pl.col(c).str.normalize("NFC").str.strip_chars() for c in cols]
+def normal_text(frame: pl.DataFrame, cols: Iterable[str]) -> pl.DataFrame:
+    """The frame with text columns as keys are compared: NFC-normalised, surrounding whitespace
+    stripped. A column of ASCII text alone (the usual case) skips the costly normalisation."""
+    out = []
+    for col in cols:
+        text = frame[col]
+        if text.dtype != pl.String:
+            continue
+        if (text.str.len_bytes() != text.str.len_chars()).any():
+            text = text.str.normalize("NFC")
+        out.append(text.str.strip_chars())
+    return frame.with_columns(out) if out else frame
 
 
 def _custom_profiles(node: dict[str, Any], where: str) -> list[str]:
@@ -145,7 +154,7 @@ def keys_normalised(pkg: Package) -> Iterable[Violation]:
         text = [c for c in cols if table.frame.schema.get(c) == pl.String]
         if not text or table.frame.is_empty():
             continue
-        normal = table.frame.select(normal_text(text))
+        normal = normal_text(table.frame.select(text), text)
         for col in text:
             changed = (table.frame[col] != normal[col]).fill_null(False)
             for i in changed.arg_true().to_list():
