@@ -1161,7 +1161,6 @@ def range_ends_ordered(pkg: Package) -> Iterable[Violation]:
 
 
 RULES = (
-    descriptor_valid,
     csv_well_formed,
     rows_match_schema,
     foreign_keys_resolve,
@@ -1190,4 +1189,5 @@ RULES = (
     period_end_stated_dated,
     range_ends_ordered,
     claims_agree,
+    descriptor_valid,
 )

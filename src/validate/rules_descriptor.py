@@ -27,15 +27,20 @@ STANDARD = "https://datapackage.org/profiles/"
 
 def normal_text(frame: pl.DataFrame, cols: Iterable[str]) -> pl.DataFrame:
     """The frame with text columns as keys are compared: NFC-normalised, surrounding whitespace
-    stripped. A column of ASCII text alone (the usual case) skips the costly normalisation."""
+    stripped. A column is copied only where it needs either: ASCII text (the usual case) skips the
+    costly normalisation, and text with no space at an end is left as it is."""
     out = []
     for col in cols:
         text = frame[col]
         if text.dtype != pl.String:
             continue
+        changed = False
         if (text.str.len_bytes() != text.str.len_chars()).any():
-            text = text.str.normalize("NFC")
-        out.append(text.str.strip_chars())
+            text, changed = text.str.normalize("NFC"), True
+        if text.str.contains(r"^\s|\s$").any():
+            text, changed = text.str.strip_chars(), True
+        if changed:
+            out.append(text)
     return frame.with_columns(out) if out else frame
 
 
