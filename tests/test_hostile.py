@@ -164,6 +164,16 @@ def test_stamp_refuses_a_path_out_of_the_package(make_package, outside, opened):
     assert opened == [] and snapshot(path.parent) == before
 
 
+def test_release_manifest_stays_inside_the_package(make_package, outside, opened):
+    from validate.release import manifest
+
+    path = make_package()
+    edit(path, lambda d: d["resources"][3].update(schema="../outside/secret.schema.json"))
+    with pytest.raises(dd.PackageError, match="climbs out") as exc:
+        manifest(path.parent)
+    assert SECRET not in str(exc.value) and opened == []
+
+
 def test_verify_notices_an_added_file_a_symlinked_copy_and_an_edited_schema(
     make_package, loader_root, capsys
 ):

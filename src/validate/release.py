@@ -23,6 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desertion_data._package import (
+    PackageError,
+    check_descriptor,
+    contained,
+    data_path,
+    read_json,
+    table_schema,
+)
 from validate.stamp import dump, stamp
 
 BUMPS = ("none", "patch", "minor", "major")
@@ -42,25 +50,27 @@ def row_hash(record: dict[str, str | None], names: list[str]) -> str:
 
 def read_rows(root: Path, res: dict[str, Any]) -> tuple[list[str], list[dict[str, str]]]:
     """The key fields and rows of a resource, cells as written."""
-    schema = json.loads((root / res["schema"]).read_text(encoding="utf-8"))
-    with (root / res["path"]).open(encoding="utf-8", newline="") as fh:
+    schema = table_schema(res, root)
+    with data_path(res, root).open(encoding="utf-8", newline="") as fh:
         return schema.get("primaryKey", []), list(csv.DictReader(fh))
 
 
 def manifest(root: Path, version: str | None = None, date: str | None = None) -> dict[str, Any]:
     """The manifest of the package at root as it is now."""
-    desc = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    desc = check_descriptor(read_json(root / "datapackage.json"))
     resources = {}
     for res in desc["resources"]:
-        schema = json.loads((root / res["schema"]).read_text(encoding="utf-8"))
+        schema = table_schema(res, root)  # inside the package only (PackageError otherwise)
         names = [f["name"] for f in schema["fields"]]
         key, rows = read_rows(root, res)
-        data = (root / res["path"]).read_bytes()
+        data = data_path(res, root).read_bytes()
         resources[res["name"]] = {
             "path": res["path"],
             "sha256": hashlib.sha256(data).hexdigest(),
             "bytes": len(data),
-            "schema_sha256": hashlib.sha256((root / res["schema"]).read_bytes()).hexdigest(),
+            "schema_sha256": hashlib.sha256(
+                contained(root, res["schema"], "schema").read_bytes()
+            ).hexdigest(),
             "fields": [{"name": f["name"], "type": f.get("type", "string")} for f in schema["fields"]],
             "primaryKey": key,
             "rows": {",".join(r[k] for k in key): row_hash(r, names) for r in rows},
@@ -391,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(usage, file=sys.stderr)
             return 2
-    except ReleaseRefused as exc:
+    except (ReleaseRefused, PackageError) as exc:
         print(f"release refused: {exc}", file=sys.stderr)
         return 1
     return 0
