@@ -110,6 +110,7 @@ ESCAPES = {
     "path climbing out": ("path", lambda out: "../outside/secret.csv", ["path", "'..'"]),
     "absolute schema": ("schema", lambda out: str(out / "secret.schema.json"), ["schema", "relative path"]),
     "schema climbing out": ("schema", lambda out: "../outside/secret.schema.json", ["schema", "'..'"]),
+    "hidden file": ("path", lambda out: ".git/config", ["path", "hidden file"]),
 }
 
 

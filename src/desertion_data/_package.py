@@ -102,16 +102,19 @@ def read_json(path: Path, where: str | None = None) -> Any:
 def contained(base: Path, rel: object, where: str) -> Path:
     """The file `rel` names inside the package at base; PackageError if it would lead outside.
 
-    `rel` must be a relative POSIX path without `..`; resolved (symlinks followed) it must still
-    lie inside base. Nothing is read; `where` names the descriptor field for the message.
+    `rel` must be a relative POSIX path without `..` or a hidden part (`.git/config` may hold a
+    token); resolved (symlinks followed) it must still lie inside base. Nothing is read; `where`
+    names the descriptor field for the message.
     """
     if not isinstance(rel, str) or not rel:
         raise PackageError(f"{where}: must be a relative path (a non-empty string), not {rel!r}")
     pure = PurePosixPath(rel)
-    if pure.is_absolute() or "\\" in rel or ":" in pure.parts[0] or "\x00" in rel:
+    if not pure.parts or pure.is_absolute() or "\\" in rel or ":" in pure.parts[0] or "\x00" in rel:
         raise PackageError(f"{where}: {rel!r} is not a relative path inside the package")
     if ".." in pure.parts:
         raise PackageError(f"{where}: {rel!r} climbs out of the package with '..'")
+    if any(part.startswith(".") for part in pure.parts):
+        raise PackageError(f"{where}: {rel!r} names a hidden file or folder (.git, .env...)")
     top = base.resolve()
     target = (base / rel).resolve()
     if not target.is_relative_to(top):
