@@ -50,7 +50,10 @@ def tests(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def stamp(session: nox.Session) -> None:
     """Record each table's size and SHA-256 in datapackage.json after editing data."""
-    session.run("python", "src/validate/stamp.py", "datapackage.json", *session.posargs)
+    # run without an environment of its own: the package's modules come from src/
+    session.run(
+        "python", "src/validate/stamp.py", "datapackage.json", *session.posargs, env={"PYTHONPATH": "src"}
+    )
 
 
 @nox.session

@@ -13,10 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from desertion_data._package import PackageError as PackageError
+from desertion_data._package import data_path as _data_path
 from desertion_data._package import descriptor as _descriptor
 from desertion_data._package import package_sha256 as package_sha256
 from desertion_data._package import resource as _resource
-from desertion_data._package import root as _root
 from desertion_data._package import table_schema as _table_schema
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ from desertion_data._verify import Verification, verify
 
 __all__ = [
     "ExportError",
+    "PackageError",
     "Verification",
     "__version__",
     "cite",
@@ -64,8 +66,9 @@ def names() -> list[str]:
 
 
 def path(name: str) -> Path:
-    """The path of a table's CSV file. Raises KeyError listing the valid names."""
-    return _root() / _resource(name)["path"]
+    """The path of a table's CSV file. Raises KeyError listing the valid names, PackageError if the
+    descriptor points outside the package."""
+    return _data_path(_resource(name))
 
 
 def schema(name: str) -> dict[str, Any]:
@@ -82,13 +85,15 @@ def load(name: str, backend: Literal["pandas", "polars"] = "pandas") -> pandas.D
     `effective_from`, `published`), the last day of an end (`period_end`, `effective_to`).
 
     `backend="polars"` returns a polars DataFrame (install the `polars` extra).
-    Raises KeyError, listing the valid names, for an unknown table.
+    Raises KeyError, listing the valid names, for an unknown table; PackageError (a ValueError)
+    naming the file, row and field when the package is unusable: a path leading outside it, a
+    malformed descriptor or schema, or a file the validator would refuse.
     """
     from desertion_data._read import read_table, with_date_columns
 
     res = _resource(name)
     table_schema = _table_schema(res)
-    table = with_date_columns(read_table(_root() / res["path"], table_schema), table_schema)
+    table = with_date_columns(read_table(_data_path(res), table_schema, res["path"]), table_schema)
     if backend == "polars":
         try:
             import polars as pl

@@ -14,6 +14,7 @@ import os
 # imported polars; a value set in the environment wins.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0")
 
+import contextlib
 import importlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,13 +26,27 @@ from validate.rules import RULES
 __all__ = ["RULES", "InputError", "Report", "run"]
 
 
+def _import_quietly(name: str) -> None:
+    """Import a module ahead of need; a failure shows when the rule imports it itself."""
+    with contextlib.suppress(Exception):
+        importlib.import_module(name)
+
+
 def run(path: Path | str = "datapackage.json", sources_dir: Path | str | None = None, rules=RULES) -> Report:
-    """Validate the package at path; InputError if it cannot be read at all."""
-    with ThreadPoolExecutor(1) as pool:
+    """Validate the package at path; InputError if it cannot be read at all (or the sources folder
+    given does not exist: a typo must not pass as a skipped check)."""
+    if sources_dir is not None and not Path(sources_dir).is_dir():
+        raise InputError(f"--sources {sources_dir}: no such folder")
+    pool = ThreadPoolExecutor(1)
+    try:
         # pandera takes a few hundred ms to import; it does so while the CSV parser, which releases
-        # the interpreter, reads the tables
+        # the interpreter, reads the tables. Then frictionless (most of a second), for
+        # descriptor_valid, the last rule: the rules do not wait for it.
         pool.submit(importlib.import_module, "validate.schema")
+        pool.submit(_import_quietly, "frictionless")
         pkg = read_package(Path(path), Path(sources_dir) if sources_dir is not None else None)
+    finally:
+        pool.shutdown(wait=False)
     report = Report(rows={name: t.frame.height for name, t in pkg.tables.items()})
     for rule in rules:
         try:

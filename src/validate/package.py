@@ -1,16 +1,17 @@
 """Read a data package for validation: every cell as written, then typed from the Table Schema.
 
-Reading never stops at a bad row: problems a reader can locate (a byte-order mark, CRLF line ends,
-a row with too many or too few cells, an unknown or missing column, a cell of the wrong type) become
-violations naming file, line or key, and field. Only a package that cannot be read at all (no
-descriptor, a missing or empty file, text that is not UTF-8) raises InputError. Nothing is written.
+Reading never stops at a bad row: problems a reader can locate (a byte-order mark, a CR or NUL byte,
+a blank line, a row with too many or too few cells, an unknown or missing column, a cell of the
+wrong type) become violations naming file, line or key, and field. Only a package that cannot be
+read at all (no descriptor or a malformed one, a path leading out of the package, a missing, empty
+or unreadable file, text that is not UTF-8, a row too long to parse) raises InputError. The
+dialect is the loader's own (desertion_data._read), so both accept the same files. Nothing is written.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
+import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,16 +21,36 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from desertion_data._read import fields, read_options
+from desertion_data._package import (
+    HASHES,
+    PackageError,
+    check_descriptor,
+    data_path,
+    read_json,
+    table_schema,
+)
+from desertion_data._read import (
+    BLOCK,
+    BOM,
+    CHUNK,
+    FALSE_VALUES,
+    TRUE_VALUES,
+    fields,
+    header_of,
+    line_at,
+    parse_error,
+    read_options,
+    scan,
+    show,
+    typed,
+    utf8_error,
+)
 from validate.report import InputError, Violation, error
 
 READ_RULE = "csv_well_formed"
-BOM = b"\xef\xbb\xbf"
-CHUNK = 1 << 24
 TYPE_RULE = "rows_match_schema"
-POLARS_TYPES = {"string": pl.String, "integer": pl.Int64, "number": pl.Float64, "boolean": pl.Boolean}
-TRUE = ("true", "True", "TRUE", "1")
-FALSE = ("false", "False", "FALSE", "0")
+TRUE = tuple(TRUE_VALUES)  # the one spelling of each boolean, shared with the loader
+FALSE = tuple(FALSE_VALUES)
 
 
 @dataclass
@@ -78,68 +99,43 @@ def read_descriptor(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        text = path.read_bytes().decode("utf-8")
-        desc = json.loads(text)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not valid UTF-8 at byte {exc.start}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    if not isinstance(desc, dict) or not isinstance(desc.get("resources"), list):
-        raise InputError(f"{path}: not a data package descriptor (no 'resources' list)")
-    return desc
+        return check_descriptor(read_json(path), str(path))
+    except PackageError as exc:
+        raise InputError(str(exc)) from None
 
 
 def read_package(path: Path, sources_dir: Path | None = None) -> Package:
-    """Read the package whose datapackage.json is at path (or in that folder)."""
+    """Read the package whose datapackage.json is at path (or in that folder).
+
+    Every resource's path and schema must lie inside the package folder (InputError otherwise),
+    checked for all resources before any table is read.
+    """
     path = Path(path)
     desc = read_descriptor(path)
     base = path if path.is_dir() else path.parent
     pkg = Package(base=base, descriptor=desc, tables={}, sources_dir=sources_dir)
-    for res in desc["resources"]:
-        name, rel = res.get("name"), res.get("path")
-        if not isinstance(name, str) or not isinstance(rel, str):
-            raise InputError(f"{base / 'datapackage.json'}: a resource lacks a 'name' or 'path' string")
-        schema = read_schema(base, res)
+    try:
+        files = [(res, data_path(res, base), read_schema(base, res)) for res in desc["resources"]]
+    except PackageError as exc:
+        raise InputError(str(exc)) from None
+    for res, file, schema in files:
         algo = str(res.get("hash", "")).rpartition(":")[0] or "md5"
-        table, problems = read_table(
-            name, rel, base / rel, schema, algo if algo in hashlib.algorithms_available else "sha256"
-        )
-        pkg.tables[name] = table
+        try:
+            table, problems = read_table(
+                res["name"], res["path"], file, schema, algo if algo in HASHES else "sha256"
+            )
+        except OSError as exc:
+            raise InputError(
+                f"{res['path']}: cannot be read ({exc.strerror or type(exc).__name__})"
+            ) from None
+        pkg.tables[res["name"]] = table
         pkg.problems += problems
     return pkg
 
 
 def read_schema(base: Path, res: dict[str, Any]) -> dict[str, Any]:
-    """A resource's Table Schema, or InputError."""
-    ref = res.get("schema")
-    if isinstance(ref, dict):
-        return ref
-    file = base / str(ref)
-    if not isinstance(ref, str) or not file.is_file():
-        raise InputError(f"{file}: schema of resource '{res['name']}' not found")
-    try:
-        schema = json.loads(file.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{file}: not a readable JSON schema ({exc})") from None
-    if not isinstance(schema, dict) or not isinstance(schema.get("fields"), list):
-        raise InputError(f"{file}: a Table Schema needs a 'fields' list")
-    return schema
-
-
-def _line_of(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1
-
-
-def _scan(file: Path, algo: str) -> tuple[str, int, int, bool]:
-    """One pass over the file's bytes: digest, size, CRLF count, any non-blank byte."""
-    digest, size, crlf, nonblank, tail = hashlib.new(algo), 0, 0, False, b""
-    with file.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            crlf += chunk.count(b"\r\n") + (tail == b"\r" and chunk[:1] == b"\n")
-            nonblank = nonblank or bool(chunk.strip())
-            size, tail = size + len(chunk), chunk[-1:]
-    return digest.hexdigest(), size, crlf, nonblank
+    """A resource's Table Schema (inside the package), or PackageError naming file and field."""
+    return table_schema(res, base)
 
 
 def read_table(
@@ -154,25 +150,32 @@ def read_table(
     """
     if not file.is_file():
         raise InputError(f"{rel}: file not found (resource '{name}')")
-    with ThreadPoolExecutor(1) as pool:
-        scan = pool.submit(_scan, file, algo)
-        with file.open("rb") as fh:
-            header_line = fh.readline()
-        bom = header_line.startswith(BOM)
-        try:
-            header = next(csv.reader([header_line.removeprefix(BOM).rstrip(b"\r\n").decode("utf-8")]), [])
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{rel}: line 1: not valid UTF-8 at byte {exc.start}") from None
-        names = [f["name"] for f in fields(schema)]
-        raw = _read_fast(file, schema) if header == names and not bom else None
-        digest, size, crlf, nonblank = scan.result()
-    if not nonblank:
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            scanning = pool.submit(scan, file, algo)
+            with file.open("rb") as fh:
+                header_line = fh.readline(BLOCK)
+            bom = header_line.startswith(BOM)
+            try:
+                header = header_of(header_line)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{rel}: line 1: not valid UTF-8 at byte {exc.start}") from None
+            names = [f["name"] for f in fields(schema)]
+            raw = _read_fast(file, schema) if header == names and not bom else None
+            found = scanning.result()
+    except OSError as exc:
+        raise InputError(f"{rel}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"{rel}: cannot be parsed as CSV: {parse_error(exc)}") from None
+    if not found.nonblank:
         raise InputError(f"{rel}: empty file (resource '{name}'); it needs at least a header row")
     problems: list[Violation] = []
-    if raw is None or crlf:
-        raw, problems = _read_strict(name, rel, file, schema, header, bom, crlf)
+    if raw is None or found.cr or found.nul:
+        raw, problems = _read_strict(name, rel, file, schema, header, bom, found)
+    raw, blank = _without_blank_rows(name, rel, raw, schema)
+    problems += blank
     frame, type_problems, keys = _typed(name, rel, raw, schema)
-    return Table(name, rel, schema, size, digest, algo, frame, keys), problems + type_problems
+    return Table(name, rel, schema, found.size, found.digest, algo, frame, keys), problems + type_problems
 
 
 def _read_fast(file: Path, schema: dict[str, Any]) -> pl.DataFrame | None:
@@ -180,7 +183,9 @@ def _read_fast(file: Path, schema: dict[str, Any]) -> pl.DataFrame | None:
     read, parse, convert = read_options(schema, as_text=True)
     try:
         table = pacsv.read_csv(file, read_options=read, parse_options=parse, convert_options=convert)
-    except pa.ArrowInvalid:
+    except pa.ArrowInvalid as exc:
+        if "straddl" in str(exc):  # a row too long for the loader's read: refused by both
+            raise
         return None  # the strict read locates the row
     n = table.num_rows
     # an empty column as one null value repeated, not a million empty cells of 16 bytes each
@@ -197,64 +202,96 @@ def _read_fast(file: Path, schema: dict[str, Any]) -> pl.DataFrame | None:
     return frame
 
 
-def _read_strict(name, rel, file, schema, header, bom, crlf) -> tuple[pl.DataFrame, list[Violation]]:
-    """Every cell as text, streamed; a byte-order mark, CRLF, a bad header or row becomes a violation."""
+def _read_strict(name, rel, file, schema, header, bom, found) -> tuple[pl.DataFrame, list[Violation]]:
+    """Every cell as text, streamed; a byte-order mark, a CR or NUL byte, a bad header or row, a
+    blank line becomes a violation. Text that is not UTF-8 is InputError (nothing can be located)."""
     problems: list[Violation] = []
+    bad = utf8_error(file)
+    if bad:
+        raise InputError(f"{rel}: line {bad[0]}: not valid UTF-8 (byte {bad[1]})")
     if bom:
         problems.append(error(READ_RULE, name, "", "", f"{rel}: line 1: starts with a UTF-8 byte-order mark"))
-    if crlf:
-        raw = file.read_bytes()
-        where = _line_of(raw, raw.find(b"\r\n"))
-        problems.append(
-            error(
-                READ_RULE,
-                name,
-                "",
-                "",
-                f"{rel}: line {where}: CRLF line end ({crlf} line(s)); the package uses LF",
-            )
+    if found.cr:
+        where = line_at(file, found.first_cr)
+        what = (
+            f"CRLF line end ({found.crlf} line(s))"
+            if found.crlf == found.cr
+            else f"CR byte, a lone CR line end ({found.cr} CR byte(s))"
         )
+        problems.append(error(READ_RULE, name, "", "", f"{rel}: line {where}: {what}; the package uses LF"))
+    if found.nul:
+        where = line_at(file, found.first_nul)
+        problems.append(error(READ_RULE, name, "", "", f"{rel}: line {where}: NUL byte ({found.nul} in all)"))
     names = [f["name"] for f in fields(schema)]
     problems += _header_problems(name, rel, header, names)
 
     bad_rows: list[tuple[int | None, str]] = []
 
     def on_invalid(row) -> str:
-        bad_rows.append((row.number, row.text))
+        try:
+            text = row.text
+        except UnicodeDecodeError:  # unreachable after the UTF-8 check; never a traceback
+            text = "?"
+        bad_rows.append((row.number, text))
         return "skip"
 
     read, parse, convert = read_options(schema, as_text=True, on_invalid=on_invalid)
-    read.block_size = CHUNK  # streamed in few, large batches
+    read.block_size = CHUNK  # streamed in few, large batches (a row too long for the loader's
+    # one-pass read never gets here: _read_fast raises for it, see read_table)
     convert.column_types = {h: pa.string() for h in header}
-    convert.include_columns = [h for h in header if h in names]
+    convert.include_columns = [h for h in dict.fromkeys(header) if h in names]
     batches = []
     try:
         with file.open("rb") as fh:
             fh.seek(len(BOM) if bom else 0)
             for batch in pacsv.open_csv(fh, read_options=read, parse_options=parse, convert_options=convert):
                 batches.append(pl.from_arrow(batch))
-    except pa.ArrowInvalid as exc:
-        if "utf8" in str(exc).lower():
-            raw = file.read_bytes()
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as bad:
-                raise InputError(
-                    f"{rel}: line {_line_of(raw, bad.start)}: not valid UTF-8 (byte {bad.start})"
-                ) from None
-        raise InputError(f"{rel}: cannot be parsed as CSV: {exc}") from None
+    except pa.ArrowException as exc:
+        raise InputError(f"{rel}: cannot be parsed as CSV: {parse_error(exc)}") from None
     if bad_rows:
-        problems += _bad_rows(name, rel, file.read_bytes(), header, schema.get("primaryKey", []), bad_rows)
+        problems += _bad_rows(name, rel, file.read_bytes(), header, _key_names(schema), bad_rows)
     if batches:
         return pl.concat(batches, rechunk=False), problems
     return pl.DataFrame({h: pl.Series(h, [], dtype=pl.String) for h in convert.include_columns}), problems
+
+
+def _key_names(schema: dict[str, Any]) -> list[str]:
+    key = schema.get("primaryKey", [])
+    return [key] if isinstance(key, str) else list(key)
+
+
+def _without_blank_rows(name, rel, raw: pl.DataFrame, schema) -> tuple[pl.DataFrame, list[Violation]]:
+    """The rows with a cell written, and an error for each row of empty cells (a blank line)."""
+    if raw.width == 0 or raw.height == 0:
+        return raw, []
+    blank = raw.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    if not blank.any():
+        return raw, []
+    rows = blank.arg_true().to_list()
+    out = [error(READ_RULE, name, "", "", f"{rel}: row {i + 1}: blank line (every cell empty)") for i in rows]
+    return raw.filter(~blank), out
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
 
 
 def _bad_rows(name, rel, body: bytes, header, key_names, bad_rows) -> list[Violation]:
     """Rows with too many or too few cells, located by their text (pyarrow gives no line number)."""
     out, cursor = [], 0
     for number, text in bad_rows:
-        cells = next(csv.reader([text]), [])
+        if text == "":  # a blank line
+            at = body.find(b"\n\n", max(cursor - 1, 0))
+            if number is None and at >= 0:
+                cursor = at + 2
+                number = _line_of(body, at + 1)
+            where = f"line {number}" if number is not None else "a row"
+            out.append(error(READ_RULE, name, "", "", f"{rel}: {where}: blank line"))
+            continue
+        try:
+            cells = next(csv.reader(io.StringIO(text, newline="")), [])
+        except csv.Error:  # a NUL byte on Python 3.10, reported by the scan
+            cells = text.split(",")
         key = ",".join(
             cells[header.index(k)] for k in key_names if k in header and header.index(k) < len(cells)
         )
@@ -293,7 +330,7 @@ def _header_problems(name: str, rel: str, header: list[str], names: list[str]) -
 def _keys(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.Series:
     """Each row's primary key as text ('line N' where it is missing)."""
     n = frame.height
-    present = [k for k in schema.get("primaryKey", []) if k in frame.columns]
+    present = [k for k in _key_names(schema) if k in frame.columns]
     if len(present) == 1:
         keys = frame[present[0]]
     elif present:
@@ -310,7 +347,8 @@ def _keys(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.Series:
 
 
 def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
-    """Cast each column to its schema type; a cell that does not cast is a violation."""
+    """Cast each column to its schema type (desertion_data._read.typed, the loader's own typing);
+    a cell that does not cast is a violation."""
     n = raw.height
     keys = _keys(raw, schema)
     columns, problems = [], []
@@ -320,17 +358,13 @@ def _typed(name: str, rel: str, raw: pl.DataFrame, schema: dict[str, Any]):
         if kind not in ("boolean", "integer", "number"):
             columns.append(text.alias(col))  # text stays as written: nothing to cast, nothing can fail
             continue
-        if kind == "boolean":
-            typed = pl.select(
-                pl.when(text.is_in(TRUE)).then(True).when(text.is_in(FALSE)).then(False).otherwise(None)
-            ).to_series()
-        else:
-            typed = text.cast(POLARS_TYPES[kind], strict=False)
-            if (text.is_not_null() & typed.is_null()).any():  # ' 12': read again without the spaces
-                typed = text.str.strip_chars().cast(POLARS_TYPES[kind], strict=False)
-        bad = (text.is_not_null() & typed.is_null()).arg_true()
+        values, invalid = typed(text.to_arrow(), kind)
+        typed_col = pl.Series(col, values)
+        bad = pl.Series(invalid).arg_true()
         for i, cell in zip(bad.to_list(), text.gather(bad).to_list(), strict=True):
-            problems.append(error(TYPE_RULE, name, keys[i], col, f"{rel}: '{cell}' is not a valid {kind}"))
-        columns.append(typed.alias(col))
+            problems.append(
+                error(TYPE_RULE, name, keys[i], col, f"{rel}: '{show(cell)}' is not a valid {kind}")
+            )
+        columns.append(typed_col)
     frame = pl.DataFrame(columns) if columns else pl.DataFrame()
     return frame, problems, keys

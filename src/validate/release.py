@@ -23,6 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desertion_data._package import (
+    PackageError,
+    check_descriptor,
+    contained,
+    data_path,
+    read_json,
+    table_schema,
+)
 from validate.stamp import dump, stamp
 
 BUMPS = ("none", "patch", "minor", "major")
@@ -42,25 +50,27 @@ def row_hash(record: dict[str, str | None], names: list[str]) -> str:
 
 def read_rows(root: Path, res: dict[str, Any]) -> tuple[list[str], list[dict[str, str]]]:
     """The key fields and rows of a resource, cells as written."""
-    schema = json.loads((root / res["schema"]).read_text(encoding="utf-8"))
-    with (root / res["path"]).open(encoding="utf-8", newline="") as fh:
+    schema = table_schema(res, root)
+    with data_path(res, root).open(encoding="utf-8", newline="") as fh:
         return schema.get("primaryKey", []), list(csv.DictReader(fh))
 
 
 def manifest(root: Path, version: str | None = None, date: str | None = None) -> dict[str, Any]:
     """The manifest of the package at root as it is now."""
-    desc = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    desc = check_descriptor(read_json(root / "datapackage.json"))
     resources = {}
     for res in desc["resources"]:
-        schema = json.loads((root / res["schema"]).read_text(encoding="utf-8"))
+        schema = table_schema(res, root)  # inside the package only (PackageError otherwise)
         names = [f["name"] for f in schema["fields"]]
         key, rows = read_rows(root, res)
-        data = (root / res["path"]).read_bytes()
+        data = data_path(res, root).read_bytes()
         resources[res["name"]] = {
             "path": res["path"],
             "sha256": hashlib.sha256(data).hexdigest(),
             "bytes": len(data),
-            "schema_sha256": hashlib.sha256((root / res["schema"]).read_bytes()).hexdigest(),
+            "schema_sha256": hashlib.sha256(
+                contained(root, res["schema"], "schema").read_bytes()
+            ).hexdigest(),
             "fields": [{"name": f["name"], "type": f.get("type", "string")} for f in schema["fields"]],
             "primaryKey": key,
             "rows": {",".join(r[k] for k in key): row_hash(r, names) for r in rows},
@@ -175,10 +185,24 @@ def _package_sha_without_release_fields(root: Path, old: dict[str, Any]) -> str:
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
-    m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", text)
+    """X.Y.Z in ASCII digits ('١.٢.٠' and '1.2.3\\n' are refused), without leading zeros."""
+    m = re.fullmatch(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)", text, flags=re.ASCII)
     if not m:
-        raise ReleaseRefused(f"version {text!r} is not X.Y.Z")
+        raise ReleaseRefused(f"version {text!r} is not X.Y.Z (ASCII digits, no leading zeros)")
     return int(m[1]), int(m[2]), int(m[3])
+
+
+def parse_date(text: str) -> str:
+    """A release date: YYYY-MM-DD in ASCII digits, and a real day."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text, flags=re.ASCII):
+        raise ReleaseRefused(f"date {text!r} is not YYYY-MM-DD")
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ReleaseRefused(f"date {text!r} is not a real day ({exc})") from None
+    if day.year < 1900:
+        raise ReleaseRefused(f"date {text!r} is not a plausible release date")
+    return text
 
 
 def bump_between(old: str, new: str) -> str:
@@ -235,7 +259,7 @@ def make_release(
     """
     import validate
 
-    date = date or dt.date.today().isoformat()
+    date = parse_date(date or dt.date.today().isoformat())
     parse_version(version)
     if dirty := _git_dirty(root):
         raise ReleaseRefused(f"the working tree is not clean:\n{dirty}")
@@ -294,19 +318,49 @@ def write_version(root: Path, version: str, date: str) -> None:
     log.write_text(text.replace(UNRELEASED, f"{UNRELEASED}\n\n## [{version}] - {date}", 1), encoding="utf-8")
 
 
+ZIPPED = ("datapackage.json", "data", "schemas")
+REGULAR = ("100644", "100755")  # git modes of regular files; 120000 is a symlink, 160000 a submodule
+
+
+def tracked_files(root: Path, paths: tuple[str, ...] = ZIPPED) -> list[str]:
+    """The regular files git tracks under paths, in name order (no symlink, no ignored file).
+
+    ReleaseRefused if git cannot say, or if a tracked file is a symlink in git or on disk.
+    """
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "--stage", "-z", "--", *paths],
+            cwd=root,
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ReleaseRefused(f"cannot ask git which files are tracked: {exc}") from None
+    files = []
+    for entry in filter(None, out.split(b"\0")):
+        meta, _, name = entry.partition(b"\t")
+        rel = name.decode("utf-8", "surrogateescape")
+        if meta.split()[0].decode() not in REGULAR:
+            raise ReleaseRefused(f"{rel}: tracked as a symlink or submodule, not a regular file")
+        if (root / rel).is_symlink() or not (root / rel).is_file():
+            raise ReleaseRefused(f"{rel}: not a regular file in the working tree")
+        files.append(rel)
+    return sorted(set(files))
+
+
 def data_zip(root: Path, out: Path) -> Path:
-    """dist/desertion-data-X.Y.Z.zip of datapackage.json, data/ and schemas/, byte-identical per commit."""
+    """dist/desertion-data-X.Y.Z.zip of datapackage.json, data/ and schemas/, byte-identical per commit.
+
+    Only regular files git tracks go in (see tracked_files): an ignored file or a symlink's target
+    never does.
+    """
     desc = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
-    name = f"desertion-data-{desc['version']}"
-    files = [
-        "datapackage.json",
-        *sorted(
-            p.relative_to(root).as_posix()
-            for d in ("data", "schemas")
-            for p in (root / d).rglob("*")
-            if p.is_file()
-        ),
-    ]
+    version = str(desc.get("version"))
+    parse_version(version)
+    name = f"desertion-data-{version}"
+    files = tracked_files(root)
+    if "datapackage.json" not in files:
+        raise ReleaseRefused("datapackage.json is not tracked by git")
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{name}.zip"
     with zipfile.ZipFile(target, "w") as zf:
@@ -347,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(usage, file=sys.stderr)
             return 2
-    except ReleaseRefused as exc:
+    except (ReleaseRefused, PackageError) as exc:
         print(f"release refused: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -19,19 +19,29 @@ RESOURCE_DEFAULTS = {
 
 
 def stamp_resource(base: Path, res: dict[str, Any]) -> dict[str, Any]:
-    """The resource entry with path, schema, bytes and hash filled from the files."""
+    """The resource entry with path, schema, bytes and hash (and the schema's hash) from the files.
+
+    Files are read only inside the package (desertion_data._package.contained).
+    """
+    from desertion_data._package import SCHEMA_HASH, contained
+
     name = res["name"]
     path = res.get("path", f"data/{name}.csv")
-    data = (base / path).read_bytes()
+    data = contained(base, path, f"resource {name!r}: path").read_bytes()
+    schema = res.get("schema", f"schemas/{name}.schema.json")
     head = {k: res[k] for k in ("name", "title", "description") if k in res}
-    return {
+    out = {
         **head,
         "path": path,
         **RESOURCE_DEFAULTS,
-        "schema": res.get("schema", f"schemas/{name}.schema.json"),
+        "schema": schema,
         "bytes": len(data),
         "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
     }
+    if isinstance(schema, str):
+        text = contained(base, schema, f"resource {name!r}: schema").read_bytes()
+        out[SCHEMA_HASH] = "sha256:" + hashlib.sha256(text).hexdigest()
+    return out
 
 
 def dump(descriptor: dict[str, Any]) -> str:

@@ -53,12 +53,16 @@ from validate.rules.structure import (
     unit_matches_measure,
 )
 from validate.rules.time import cumulative_nondecreasing, period_end_stated_dated, period_ordered
+from validate.rules_descriptor import descriptor_valid, files_regular, keys_normalised, schemas_intact
 
 RULES = (
     csv_well_formed,
     rows_match_schema,
     foreign_keys_resolve,
     package_intact,
+    schemas_intact,
+    files_regular,
+    keys_normalised,
     no_spreadsheet_formula,
     subset_within_total,
     parts_within_total,
@@ -84,6 +88,7 @@ RULES = (
     series_bounds_ordered,
     series_claims_within,
     series_years_agree,
+    descriptor_valid,  # last: frictionless imports in the background while the other rules run
 )
 
 __all__ = ["RULES", "TEXT_COLUMNS", "source_texts", *(rule.__name__ for rule in RULES)]

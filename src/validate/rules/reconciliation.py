@@ -12,6 +12,7 @@ import polars as pl
 from validate.package import Package
 from validate.report import Violation, error, warning
 from validate.rules._common import FIG, ROW, figure_frame, fmt, violations, with_rounding
+from validate.rules_descriptor import normal_text
 
 DISPUTABLE = ("figures", "penalties", "quotes", "events")
 
@@ -28,8 +29,9 @@ def disagreeing_claims(pkg: Package) -> pl.DataFrame:
     [lo, hi] misses another source's: some other source's highest lower bound is above its hi, or
     its lowest upper bound below its lo. Per group that needs only the two best sources on each
     side (the best may be the figure's own source), so the work grows as n log n, not with pairs.
+    Text keys are compared NFC-normalised and stripped ('é' composed or not, a trailing space).
     """
-    base = figure_frame(pkg)
+    base = normal_text(figure_frame(pkg), list(CLAIM))
     # narrow down by numbers: each claim's key as a 64-bit hash (two keys sharing one only widen the
     # candidates) and its source as a position among the sources; then compare the candidates exactly
     sources = pkg.frame("sources")["source_id"].drop_nulls().unique().sort()

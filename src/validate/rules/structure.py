@@ -12,6 +12,7 @@ from desertion_data._read import date_fields, fields
 from validate.package import READ_RULE, TYPE_RULE, Package
 from validate.report import Violation, error
 from validate.rules._common import FIG, ROW, days, parent_index, violations
+from validate.rules_descriptor import normal_text
 
 
 def csv_well_formed(pkg: Package) -> Iterable[Violation]:
@@ -212,6 +213,7 @@ def claim_unique(pkg: Package) -> Iterable[Violation]:
     """
     key = ["source_id", "country", "measure", "scope", "period_start", "period_end", "value"]
     f = pkg.frame(FIG).with_row_index(ROW).select(ROW, "figure_id", *key)
+    f = normal_text(f, key[:-1])  # 'é' composed or not, a trailing space: the same claim
     # rows whose keys hash alike (8 bytes a row to compare), then the exact comparison on those alone
     f = f.filter(pl.struct(key).hash().is_duplicated())
     f = f.filter(pl.struct(key).is_duplicated()).sort("figure_id")
