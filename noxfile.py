@@ -42,7 +42,7 @@ def validate(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Run the fast tests (pass pytest options, e.g. --sources=DIR; the slow tier: -m 'slow or wheel or browser')."""
+    """Run the fast tests (pass pytest options: --sources=DIR; slow tier: -m 'slow or wheel or browser')."""
     _install(session, "test")
     session.run("pytest", *session.posargs)
 
