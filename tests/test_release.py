@@ -35,6 +35,8 @@ def repo(tmp_path: Path) -> Path:
         shutil.copytree(ROOT / name, root / name)
     for name in ("datapackage.json", "CHANGELOG.md"):
         shutil.copy(ROOT / name, root / name)
+    (root / "docs").mkdir()
+    shutil.copy(ROOT / "docs" / "codebook.md", root / "docs" / "codebook.md")
     log = (root / "CHANGELOG.md").read_text(encoding="utf-8")
     head = log.split("\n## [", 1)[0]
     (root / "CHANGELOG.md").write_text(
@@ -119,6 +121,7 @@ def test_first_release_sets_version_and_writes_manifest(repo):
     }
     assert "## [Unreleased]\n\n## [1.0.0] - 2026-01-02" in (repo / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "version: 1.0.0" in (repo / "CITATION.cff").read_text(encoding="utf-8")
+    assert ", version 1.0.0. " in (repo / "docs" / "codebook.md").read_text(encoding="utf-8")
 
 
 def test_diff_reports_added_removed_and_changed_rows(repo):

@@ -289,7 +289,9 @@ def make_release(
 
 
 def write_version(root: Path, version: str, date: str) -> None:
-    """Set version and date in datapackage.json, CITATION.cff, .zenodo.json and CHANGELOG.md."""
+    """Set version and date in datapackage.json, CITATION.cff, .zenodo.json, CHANGELOG.md and the
+    codebook (docs/codebook.md names the version it describes)."""
+    from desertion_data import _codebook
     from desertion_data._cite import release_citation
 
     path = root / "datapackage.json"
@@ -316,6 +318,12 @@ def write_version(root: Path, version: str, date: str) -> None:
     log = root / "CHANGELOG.md"
     text = log.read_text(encoding="utf-8")
     log.write_text(text.replace(UNRELEASED, f"{UNRELEASED}\n\n## [{version}] - {date}", 1), encoding="utf-8")
+    codebook = root / "docs" / "codebook.md"
+    if codebook.is_file():
+        schemas = {
+            r["name"]: json.loads((root / r["schema"]).read_text(encoding="utf-8")) for r in desc["resources"]
+        }
+        codebook.write_text(_codebook.markdown(desc, schemas), encoding="utf-8")
 
 
 ZIPPED = ("datapackage.json", "data", "schemas")
