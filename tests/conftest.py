@@ -68,6 +68,18 @@ def row(table: str, **values: object) -> dict[str, str]:
     return {c: "" if values.get(c) is None else str(values.get(c)) for c in cols}
 
 
+def source(source_id: str, **kw: object) -> dict[str, str]:
+    """A valid sources row: an English news article at example.org, its file named after it."""
+    defaults = dict(
+        url=f"https://example.org/{source_id}",
+        language="en",
+        origin="core-article",
+        source_type="news",
+        file=f"{source_id}.txt",
+    )
+    return row("sources", source_id=source_id, **{**defaults, **kw})
+
+
 def fig(figure_id: str, value: float | str = 10, **kw: object) -> dict[str, str]:
     """A valid figure row: UA AWOL cases, exact, 2022..2023 as stated, its excerpt stating the value."""
     text = kw.pop("value_text", None) or (f"{value:g}" if isinstance(value, float) else str(value))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 
 import validate
-from conftest import fig, found, row
+from conftest import fig, found, row, source
 from validate.package import read_package
 from validate.rules._common import figure_frame
 from validate.rules.reconciliation import disagreeing_claims
@@ -16,19 +16,7 @@ from validate.rules.reconciliation import disagreeing_claims
 
 def test_claims_agree_warns_across_sources_only(make_package):
     path = make_package(
-        sources=[
-            row(
-                "sources",
-                source_id=s,
-                url=f"https://example.org/{s}",
-                language="en",
-                origin="core-article",
-                source_type="news",
-                file=f"{s}.txt",
-                sha256=c * 64,
-            )
-            for s, c in (("s1", "a"), ("s2", "b"))
-        ],
+        sources=[source(s, sha256=c * 64) for s, c in (("s1", "a"), ("s2", "b"))],
         figures=[
             fig("s1-f01", 100),
             fig("s2-f01", 110, source_id="s2"),
@@ -47,19 +35,7 @@ def test_claims_agree_reports_a_group_once_naming_up_to_20(make_package):
     """A claim stated by 30 sources, one of them off: one warning, 20 figures named, the rest counted."""
     sources = [f"s{n:02d}" for n in range(1, 31)]
     path = make_package(
-        sources=[
-            row(
-                "sources",
-                source_id=s,
-                url=f"https://example.org/{s}",
-                language="en",
-                origin="core-article",
-                source_type="news",
-                file=f"{s}.txt",
-                sha256=f"{n:064x}",
-            )
-            for n, s in enumerate(sources)
-        ],
+        sources=[source(s, sha256=f"{n:064x}") for n, s in enumerate(sources)],
         figures=[fig(f"{s}-f01", 100 if s == "s07" else 200, source_id=s) for s in sources],
     )
     warned = [v for v in validate.run(path).violations if v.rule == "claims_agree"]
@@ -72,19 +48,7 @@ def test_claims_agree_reports_a_group_once_naming_up_to_20(make_package):
 
 def test_range_bounds_used_by_claims_agree(make_package):
     """A range's bounds are [value, value_high]: a claim inside it agrees, one above it does not."""
-    sources = [
-        row(
-            "sources",
-            source_id=s,
-            url=f"https://example.org/{s}",
-            language="en",
-            origin="core-article",
-            source_type="news",
-            file=f"{s}.txt",
-            sha256=c * 64,
-        )
-        for s, c in (("s1", "a"), ("s2", "b"))
-    ]
+    sources = [source(s, sha256=c * 64) for s, c in (("s1", "a"), ("s2", "b"))]
     ranged = dict(qualifier="range", value_high=800, value_high_text="800", excerpt="between 700 and 800.")
     path = make_package(
         sources=sources,
@@ -211,19 +175,7 @@ def test_claims_agree_finds_what_comparing_every_pair_finds(make_package):
                 )
             )
     path = make_package(
-        sources=[
-            row(
-                "sources",
-                source_id=s,
-                url=f"https://example.org/{s}",
-                language="en",
-                origin="core-article",
-                source_type="news",
-                file=f"{s}.txt",
-                sha256=f"{n:064x}",
-            )
-            for n, s in enumerate(sources)
-        ],
+        sources=[source(s, sha256=f"{n:064x}") for n, s in enumerate(sources)],
         figures=figures,
     )
     pkg = read_package(path)

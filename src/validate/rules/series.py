@@ -32,40 +32,16 @@ def series_current(pkg: Package) -> Iterable[Violation]:
     have = {r["series_id"]: r for r in committed.iter_rows(named=True)}
     out = []
     for sid in sorted(set(fresh) | set(have)):
-        if sid not in have:
-            out.append(
-                error(
-                    "series_current",
-                    SERIES,
-                    sid,
-                    "series_id",
-                    "a fresh build has this cell; run `nox -s series`",
-                )
-            )
-        elif sid not in fresh:
-            out.append(
-                error(
-                    "series_current",
-                    SERIES,
-                    sid,
-                    "series_id",
-                    "no claim gives this cell; run `nox -s series`",
-                )
-            )
-        else:
-            diff = [
-                c for c, v in fresh[sid].items() if (have[sid].get(c) or "") != _canon(c, v, have[sid].get(c))
-            ]
-            if diff:
-                out.append(
-                    error(
-                        "series_current",
-                        SERIES,
-                        sid,
-                        diff,
-                        f"differs from a fresh build in {', '.join(diff)}; run `nox -s series`",
-                    )
-                )
+        if sid not in have or sid not in fresh:
+            what = "a fresh build has this cell" if sid not in have else "no claim gives this cell"
+            out.append(error("series_current", SERIES, sid, "series_id", f"{what}; run `nox -s series`"))
+            continue
+        diff = [
+            c for c, v in fresh[sid].items() if (have[sid].get(c) or "") != _canon(c, v, have[sid].get(c))
+        ]
+        if diff:
+            message = f"differs from a fresh build in {', '.join(diff)}; run `nox -s series`"
+            out.append(error("series_current", SERIES, sid, diff, message))
     return out
 
 
