@@ -48,6 +48,18 @@ LAYOUT = [
 VALUE_TEXT = {v: f"{v:,}" for *_, v, _, _, _ in [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in LAYOUT]}
 
 
+def write_series(out: Path, desc: dict) -> None:
+    """data/series.csv as `nox -s series` would write it for this package (the rule series_current
+    rebuilds it on every run, so a valid package carries the fresh build)."""
+    from validate.series import build, tables_of, to_csv
+
+    (out / "data" / "series.csv").write_text(to_csv([]), encoding="utf-8")
+    (out / "datapackage.json").write_text(dump(desc), encoding="utf-8")
+    (out / "data" / "series.csv").write_text(
+        to_csv(build(tables_of(out / "datapackage.json"))), encoding="utf-8"
+    )
+
+
 def excerpt(value: int, part: bool) -> str:
     return f"They counted {value:,} cases{' including' if part else ''}."
 
@@ -202,6 +214,7 @@ def write_package(out: Path, frame: pl.DataFrame) -> Path:
             (ROOT / "data" / f"{name}.csv").read_bytes().split(b"\n", 1)[0] + b"\n"
         )
     desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    write_series(out, desc)
     desc["resources"] = [stamp_resource(out, res) for res in desc["resources"]]
     (out / "datapackage.json").write_text(dump(desc), encoding="utf-8")
     return out / "datapackage.json"

@@ -34,6 +34,18 @@ from validate.stamp import dump, stamp_resource  # noqa: E402
 FIGURE_KEY = r"-(f[0-9]{2,})\b"  # the figure part of a figure id: '<source_id>-f03'
 
 
+def write_series(out: Path, desc: dict) -> None:
+    """data/series.csv as `nox -s series` would write it for this package (the rule series_current
+    rebuilds it on every run, so a valid package carries the fresh build)."""
+    from validate.series import build, tables_of, to_csv
+
+    (out / "data" / "series.csv").write_text(to_csv([]), encoding="utf-8")
+    (out / "datapackage.json").write_text(dump(desc), encoding="utf-8")
+    (out / "data" / "series.csv").write_text(
+        to_csv(build(tables_of(out / "datapackage.json"))), encoding="utf-8"
+    )
+
+
 def _read(table: str) -> pl.DataFrame:
     return pl.read_csv(ROOT / "data" / f"{table}.csv", infer_schema=False)
 
@@ -90,6 +102,7 @@ def grow(out: Path, n: int) -> int:
             tables[res["name"]].write_csv(target, line_terminator="\n")
         else:
             shutil.copy(ROOT / res["path"], target)
+    write_series(out, desc)
     desc["resources"] = [stamp_resource(out, res) for res in desc["resources"]]
     (out / "datapackage.json").write_text(dump(desc), encoding="utf-8")
     (out / "grown.json").write_text(json.dumps({"figures": tables["figures"].height}), encoding="utf-8")

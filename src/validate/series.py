@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -123,8 +121,11 @@ def claims(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
     )
 
 
-def choose(cell: pl.DataFrame) -> pl.DataFrame:
-    """The cell's claims in the order of preference; the first is `best`.
+RANK = ("disputed", "estimate", "relayed", "hedged", "undated", "published", "figure_id")
+
+
+def choose(claims: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
+    """The claims in the order of preference (within each cell of `by`); the first is `best`.
 
     1. an undisputed claim over a disputed one (a discrepancy questions it);
     2. a stated count over an estimate (qualifier estimate);
@@ -133,240 +134,291 @@ def choose(cell: pl.DataFrame) -> pl.DataFrame:
     4. an exact figure over a hedged one ('about', 'more than', a range);
     5. the latest report (counts are revised), then the figure id, so the choice is deterministic.
     """
-    return cell.sort(
+    by = by or []
+    ranked = claims.with_columns(
+        estimate=pl.col("qualifier") == "estimate",
+        relayed=~pl.col("primary"),
+        hedged=pl.col("qualifier") != "exact",
+        undated=pl.col("published").is_null(),
+    )
+    order = [*by, *RANK]
+    return ranked.sort(
+        order, descending=[False] * len(by) + [False, False, False, False, False, True, False]
+    ).drop("estimate", "relayed", "hedged", "undated")
+
+
+CELL = ["country", "measure", "start", "end"]
+
+
+def _periods(frame: pl.DataFrame) -> pl.DataFrame:
+    """freq, period_start, period_end (reduced ISO) and series_id from the days start and end."""
+    start, end = pl.col("start"), pl.col("end")
+    year_start = (start.dt.month() == 1) & (start.dt.day() == 1)
+    year_end = (end.dt.month() == 12) & (end.dt.day() == 31)
+    whole_month_end = end == end.dt.month_end()
+    freq = (
+        pl.when(year_start & year_end & (start.dt.year() == end.dt.year()))
+        .then(pl.lit("year"))
+        .when((start.dt.day() == 1) & whole_month_end & (start.dt.truncate("1mo") == end.dt.truncate("1mo")))
+        .then(pl.lit("month"))
+        .otherwise(pl.lit("span"))
+    )
+    ps = (
+        pl.when(year_start & year_end)
+        .then(start.dt.strftime("%Y"))
+        .when(start.dt.day() == 1)
+        .then(start.dt.strftime("%Y-%m"))
+        .otherwise(start.dt.strftime("%Y-%m-%d"))
+    )
+    pe = (
+        pl.when(year_start & year_end)
+        .then(end.dt.strftime("%Y"))
+        .when(whole_month_end)
+        .then(end.dt.strftime("%Y-%m"))
+        .otherwise(end.dt.strftime("%Y-%m-%d"))
+    )
+    frame = frame.with_columns(freq=freq, period_start=ps, period_end=pe)
+    head = pl.concat_str(["country", pl.lit("-"), "measure", pl.lit("-"), "period_start"])
+    sid = (
+        pl.when(pl.col("period_start") == pl.col("period_end"))
+        .then(head)
+        .otherwise(pl.concat_str([head, pl.lit("--"), "period_end"]))
+    )
+    return frame.with_columns(series_id=sid)
+
+
+def stated_cells(c: pl.DataFrame) -> pl.DataFrame:
+    """One row per cell that figures state: best by `choose`, the envelope of undisputed bounds."""
+    ranked = choose(c, CELL)
+    u = ~pl.col("disputed")
+    cells = ranked.group_by(CELL, maintain_order=True).agg(
+        pl.col("unit").first(),
+        pl.col("best_value").first().alias("best"),
+        pl.col("figure_id").first().alias("best_figure_id"),
+        pl.col("qualifier").first().alias("_q"),
+        pl.col("disputed").first().alias("_disputed"),
+        pl.col("primary").first().alias("_primary"),
+        pl.col("reporting_body").first().alias("_body"),
+        pl.col("source_type").first().alias("_type"),
+        pl.col("published").first().alias("_published"),
+        pl.len().alias("n_claims"),
+        pl.col("origin").unique().alias("_origins"),
+        pl.col("figure_id").sort().str.join(" ").alias("figure_ids"),
+        u.sum().alias("_n_u"),
+        pl.col("lo").filter(u).min().alias("_lo_u"),
+        pl.col("hi").filter(u).max().alias("_hi_u"),
+        pl.col("lo").filter(u).max().alias("_maxlo_u"),
+        pl.col("hi").filter(u).min().alias("_minhi_u"),
+        pl.col("lo").min().alias("_lo_a"),
+        pl.col("hi").max().alias("_hi_a"),
+        pl.col("lo").max().alias("_maxlo_a"),
+        pl.col("hi").min().alias("_minhi_a"),
+    )
+    some = pl.col("_n_u") > 0
+    pick = lambda a, b: pl.when(some).then(pl.col(a)).otherwise(pl.col(b))  # noqa: E731
+    cells = cells.with_columns(
+        low=pick("_lo_u", "_lo_a"),
+        _high=pick("_hi_u", "_hi_a"),
+        _agree=pick("_maxlo_u", "_maxlo_a") <= pick("_minhi_u", "_minhi_a"),
+        n_sources=pl.col("_origins").list.len(),
+    )
+    n = pl.col("n_claims")
+    why = pl.concat_str(
         [
-            pl.col("disputed"),
-            pl.col("qualifier") == "estimate",
-            ~pl.col("primary"),
-            pl.col("qualifier") != "exact",
-            pl.col("published").is_null(),
-            pl.col("published"),
-            "figure_id",
-        ],
-        descending=[False, False, False, False, False, True, False],
+            pl.lit("best of "),
+            n.cast(pl.String),
+            pl.lit(" claims: "),
+            pl.when(pl.col("_disputed"))
+            .then(pl.lit("every claim is disputed"))
+            .otherwise(pl.lit("undisputed")),
+            pl.when(pl.col("_primary"))
+            .then(pl.concat_str([pl.lit(", attributed to "), "_body", pl.lit(" in "), "_type"]))
+            .otherwise(pl.lit("")),
+            pl.when(pl.col("_q") == "exact")
+            .then(pl.lit(", exact"))
+            .otherwise(pl.concat_str([pl.lit(", hedged ("), "_q", pl.lit(")")])),
+            pl.when(pl.col("_published").is_not_null())
+            .then(pl.concat_str([pl.lit(", published "), "_published"]))
+            .otherwise(pl.lit("")),
+        ]
     )
-
-
-def _why(top: dict, n: int, n_disputed: int) -> str:
-    if n == 1:
-        return "one claim"
-    reasons = ["undisputed" if not top["disputed"] else "every claim is disputed"]
-    if top["primary"]:
-        reasons.append(f"attributed to {top['reporting_body']} in {top['source_type']}")
-    reasons.append("exact" if top["qualifier"] == "exact" else f"hedged ({top['qualifier']})")
-    if top["published"]:
-        reasons.append(f"published {top['published']}")
-    return f"best of {n} claims: " + ", ".join(reasons)
-
-
-def _iso(day: date, side: str, freq: str) -> str:
-    if freq == "year":
-        return f"{day.year:04d}"
-    if side == "start" and day.day == 1:
-        return f"{day.year:04d}-{day.month:02d}"
-    if side == "end" and (day + timedelta(days=1)).day == 1:
-        return f"{day.year:04d}-{day.month:02d}"
-    return day.isoformat()
-
-
-def _freq(start: date, end: date) -> str:
-    if start == date(start.year, 1, 1) and end == date(start.year, 12, 31):
-        return "year"
-    if (
-        start.day == 1
-        and end.year == start.year
-        and end.month == start.month
-        and (end + timedelta(days=1)).day == 1
-    ):
-        return "month"
-    return "span"
-
-
-def _num(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and (np.isnan(x) or np.isinf(x))):
-        return ""
-    return f"{x:.0f}" if float(x).is_integer() else f"{x:.6g}"
-
-
-def _cell_row(country, measure, unit, start, end, **values) -> dict:
-    freq = _freq(start, end)
-    whole_years = start.month == start.day == 1 and (end.month, end.day) == (12, 31)
-    ps, pe = (
-        (_iso(start, "start", "year"), _iso(end, "end", "year"))
-        if whole_years
-        else (
-            _iso(start, "start", freq),
-            _iso(end, "end", freq),
-        )
-    )
-    sid = f"{country}-{measure}-{ps}" if ps == pe else f"{country}-{measure}-{ps}--{pe}"
-    return {
-        "series_id": sid,
-        "country": country,
-        "measure": measure,
-        "unit": unit,
-        "freq": freq,
-        "period_start": ps,
-        "period_end": pe,
-        "_start": start,
-        "_end": end,
-    } | values
-
-
-def stated_cells(c: pl.DataFrame) -> list[dict]:
-    """One row per cell that figures state."""
-    rows = []
-    for (country, measure, start, end), cell in c.group_by(
-        ["country", "measure", "start", "end"], maintain_order=True
-    ):
-        ranked = choose(cell)
-        top = ranked.row(0, named=True)
-        undisputed = ranked.filter(~pl.col("disputed"))
-        env = undisputed if not undisputed.is_empty() else ranked
-        low, high = env["lo"].min(), env["hi"].max()
-        agree = env["lo"].max() <= env["hi"].min()
-        n = ranked.height
-        method = "one_claim" if n == 1 else "claims_agree" if agree else "chosen"
-        notes = [_why(top, n, n - undisputed.height)]
-        if undisputed.height < n and not undisputed.is_empty():
-            notes.append(f"{n - undisputed.height} disputed claim(s) left out of the range")
-        if np.isinf(high):
-            notes.append("no upper bound: a claim says 'more than' or 'at least'")
-        if top["qualifier"] == "range":
-            notes.append("best is the midpoint of a stated range")
-        rows.append(
-            _cell_row(
-                country,
-                measure,
-                top["unit"],
-                start,
-                end,
-                best=top["best_value"],
-                low=low,
-                high=None if np.isinf(high) else high,
-                best_figure_id=top["figure_id"],
-                figure_ids=" ".join(sorted(ranked["figure_id"].to_list())),
-                derived_from="",
-                n_claims=n,
-                n_sources=ranked["origin"].n_unique(),
-                method=method,
-                notes="; ".join(notes) + ".",
-                _primary=bool(top["primary"] and not top["disputed"]),
-                _ok=not top["disputed"],
-                _origins=set(ranked["origin"].to_list()),
-            )
-        )
-    return rows
-
-
-def derived_cells(rows: list[dict], measures: pl.DataFrame) -> list[dict]:
-    """Cells derived by difference (cumulative counts sharing a start) and by sum (art. 407 + 408)."""
-    have = {(r["country"], r["measure"], r["_start"], r["_end"]) for r in rows}
-    out: list[dict] = []
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        if r["_primary"] and r["high"] is not None and r["freq"] != "month":
-            groups.setdefault((r["country"], r["measure"], r["_start"]), []).append(r)
-    for (country, measure, _), cells in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
-        cells.sort(key=lambda r: r["_end"])
-        for a, b in itertools.pairwise(cells):
-            start, end = a["_end"] + timedelta(days=1), b["_end"]
-            if (country, measure, start, end) in have:
-                continue
-            hi = None if b["high"] is None else max(b["high"] - a["low"], 0)
-            low = max(b["low"] - (a["high"] if a["high"] is not None else np.inf), 0)
-            out.append(
-                _cell_row(
-                    country,
-                    measure,
-                    a["unit"],
-                    start,
-                    end,
-                    best=max(b["best"] - a["best"], 0),
-                    low=low,
-                    high=hi,
-                    best_figure_id="",
-                    figure_ids="",
-                    derived_from=f"{b['best_figure_id']} {a['best_figure_id']}",
-                    n_claims=0,
-                    n_sources=len(a["_origins"] | b["_origins"]),
-                    method="derived_difference",
-                    notes=f"derived: {b['period_start']}..{b['period_end']} minus "
-                    f"{a['period_start']}..{a['period_end']}, two cumulative counts from the same start; "
-                    "no figure states this span.",
-                    _primary=False,
-                    _ok=False,
-                    _origins=a["_origins"] | b["_origins"],
+    notes = pl.concat_str(
+        [
+            pl.when(n == 1).then(pl.lit("one claim")).otherwise(why),
+            pl.when(some & (pl.col("_n_u") < n))
+            .then(
+                pl.concat_str(
+                    [
+                        pl.lit("; "),
+                        (n - pl.col("_n_u")).cast(pl.String),
+                        pl.lit(" disputed claim(s) left out of the range"),
+                    ]
                 )
             )
-            have.add((country, measure, start, end))
+            .otherwise(pl.lit("")),
+            pl.when(pl.col("_high").is_infinite())
+            .then(pl.lit("; no upper bound: a claim says 'more than' or 'at least'"))
+            .otherwise(pl.lit("")),
+            pl.when(pl.col("_q") == "range")
+            .then(pl.lit("; best is the midpoint of a stated range"))
+            .otherwise(pl.lit("")),
+            pl.lit("."),
+        ]
+    )
+    cells = cells.with_columns(
+        high=pl.when(pl.col("_high").is_infinite()).then(None).otherwise(pl.col("_high")),
+        method=pl.when(n == 1)
+        .then(pl.lit("one_claim"))
+        .when(pl.col("_agree"))
+        .then(pl.lit("claims_agree"))
+        .otherwise(pl.lit("chosen")),
+        notes=notes,
+        derived_from=pl.lit(""),
+        _ok=~pl.col("_disputed"),
+    )
+    return _periods(cells)
+
+
+def derived_cells(cells: pl.DataFrame, measures: pl.DataFrame) -> pl.DataFrame:
+    """Cells derived by difference (cumulative counts sharing a start) and by sum (art. 407 + 408)."""
+    keep = [
+        "country",
+        "measure",
+        "start",
+        "end",
+        "unit",
+        "best",
+        "low",
+        "high",
+        "best_figure_id",
+        "period_start",
+        "period_end",
+        "_origins",
+        "_ok",
+    ]
+    if cells.is_empty():
+        return cells
+    # by difference: consecutive ends of primary, undisputed, bounded cells from one start
+    group = ["country", "measure", "start"]
+    elig = cells.filter(
+        pl.col("_primary") & pl.col("_ok") & pl.col("high").is_not_null() & (pl.col("freq") != "month")
+    )
+    elig = elig.select(keep).sort([*group, "end"])
+    prev = elig.with_columns(pl.all().exclude(group).shift(1).over(group).name.prefix("a_")).filter(
+        pl.col("a_end").is_not_null()
+    )
+    diff = prev.select(
+        "country",
+        "measure",
+        "unit",
+        (pl.col("a_end") + pl.duration(days=1)).alias("start"),
+        "end",
+        pl.max_horizontal(pl.col("best") - pl.col("a_best"), pl.lit(0.0)).alias("best"),
+        pl.max_horizontal(pl.col("low") - pl.col("a_high"), pl.lit(0.0)).alias("low"),
+        pl.max_horizontal(pl.col("high") - pl.col("a_low"), pl.lit(0.0)).alias("high"),
+        pl.concat_str(["best_figure_id", pl.lit(" "), "a_best_figure_id"]).alias("derived_from"),
+        pl.concat_list(["_origins", "a__origins"]).list.unique().alias("_origins"),
+        pl.concat_str(
+            [
+                pl.lit("derived: "),
+                "period_start",
+                pl.lit(".."),
+                "period_end",
+                pl.lit(" minus "),
+                "a_period_start",
+                pl.lit(".."),
+                "a_period_end",
+                pl.lit(", two cumulative counts from the same start; no figure states this span."),
+            ]
+        ).alias("notes"),
+        pl.lit("derived_difference").alias("method"),
+    )
+    have = cells.select(CELL)
+    diff = diff.join(have, on=CELL, how="anti").unique(CELL, keep="first", maintain_order=True)
+    have = pl.concat([have, diff.select(CELL)])
+    # by sum: AWOL plus desertion proceedings for a period with no total
     names = set(measures["measure"].cast(pl.String).to_list()) if not measures.is_empty() else set()
-    index = {(r["country"], r["measure"], r["_start"], r["_end"]): r for r in rows}
+    sums = []
+    ok = cells.filter(pl.col("_ok")).select(keep)
     for total in sorted(n for n in names if n.startswith("absence_cases")):
         awol, desertion = total.replace("absence_", "awol_", 1), total.replace("absence_", "desertion_", 1)
         if awol not in names or desertion not in names:
             continue
-        for (country, measure, start, end), a in sorted(
-            index.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3])
-        ):
-            d = index.get((country, desertion, start, end))
-            if (
-                measure != awol
-                or d is None
-                or (country, total, start, end) in have
-                or not (a["_ok"] and d["_ok"])
-            ):
-                continue
-            high = None if a["high"] is None or d["high"] is None else a["high"] + d["high"]
-            out.append(
-                _cell_row(
-                    country,
-                    total,
-                    a["unit"],
-                    start,
-                    end,
-                    best=a["best"] + d["best"],
-                    low=a["low"] + d["low"],
-                    high=high,
-                    best_figure_id="",
-                    figure_ids="",
-                    derived_from=" ".join(x for x in (a["best_figure_id"], d["best_figure_id"]) if x),
-                    n_claims=0,
-                    n_sources=len(a["_origins"] | d["_origins"]),
-                    method="derived_sum",
-                    notes=f"derived: {awol} plus {desertion} (art. 407 and art. 408 proceedings together); "
-                    "no figure states this total.",
-                    _primary=False,
-                    _ok=False,
-                    _origins=a["_origins"] | d["_origins"],
-                )
-            )
-            have.add((country, total, start, end))
-    return out
+        a = ok.filter(pl.col("measure") == awol)
+        d = ok.filter(pl.col("measure") == desertion)
+        both = a.join(d, on=["country", "start", "end"], suffix="_d")
+        sums.append(
+            both.select(
+                "country",
+                pl.lit(total).alias("measure"),
+                "unit",
+                "start",
+                "end",
+                (pl.col("best") + pl.col("best_d")).alias("best"),
+                (pl.col("low") + pl.col("low_d")).alias("low"),
+                (pl.col("high") + pl.col("high_d")).alias("high"),
+                pl.concat_str(["best_figure_id", pl.lit(" "), "best_figure_id_d"]).alias("derived_from"),
+                pl.concat_list(["_origins", "_origins_d"]).list.unique().alias("_origins"),
+                pl.lit(
+                    f"derived: {awol} plus {desertion} (art. 407 and art. 408 proceedings together); "
+                    "no figure states this total."
+                ).alias("notes"),
+                pl.lit("derived_sum").alias("method"),
+            ).join(have, on=CELL, how="anti")
+        )
+    out = pl.concat([diff, *sums], how="diagonal_relaxed") if sums else diff
+    out = out.with_columns(
+        best_figure_id=pl.lit(""),
+        figure_ids=pl.lit(""),
+        n_claims=pl.lit(0, pl.UInt32),
+        n_sources=pl.col("_origins").list.len(),
+    )
+    return _periods(out)
+
+
+def _text(x: pl.Expr) -> pl.Expr:
+    """A number as the package writes it: integers without '.0', others to six significant digits
+    (and then without '.0' when that makes them whole: 8449.999999 is 8450)."""
+    r = x.round_sig_figs(6)
+    return (
+        pl.when(x.is_null() | x.is_infinite())
+        .then(pl.lit(""))
+        .when(x == x.round(0))
+        .then(x.cast(pl.Int64).cast(pl.String))
+        .when(r == r.round(0))
+        .then(r.cast(pl.Int64).cast(pl.String))
+        .otherwise(r.cast(pl.String))
+    )
+
+
+def build_frame(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """The series table as text columns, sorted by country, measure, start and end."""
+    c = claims(tables)
+    if c.is_empty():
+        return pl.DataFrame(schema={k: pl.String for k in COLUMNS})
+    cells = stated_cells(c)
+    derived = derived_cells(cells, tables.get("measures", pl.DataFrame()))
+    both = pl.concat([cells, derived], how="diagonal_relaxed").sort(CELL)
+    return both.select(
+        *(
+            _text(pl.col(k).cast(pl.Float64)).alias(k)
+            if k in ("best", "low", "high")
+            else pl.col(k).cast(pl.String).fill_null("").alias(k)
+            for k in COLUMNS
+        )
+    )
 
 
 def build(tables: dict[str, pl.DataFrame]) -> list[dict[str, str]]:
-    """The series table as rows of text, sorted by country, measure, start and end."""
-    c = claims(tables)
-    rows = stated_cells(c) if not c.is_empty() else []
-    rows += derived_cells(rows, tables.get("measures", pl.DataFrame()))
-    rows.sort(key=lambda r: (r["country"], r["measure"], r["_start"], r["_end"]))
-    text = []
-    for r in rows:
-        text.append(
-            {
-                k: _num(r[k]) if k in ("best", "low", "high") else str(r[k]) if r[k] is not None else ""
-                for k in COLUMNS
-            }
-        )
-    return text
+    """The series table as rows of text (see build_frame)."""
+    return build_frame(tables).to_dicts()
 
 
-def to_csv(rows: list[dict[str, str]]) -> str:
+def to_csv(rows: list[dict[str, str]] | pl.DataFrame) -> str:
     out = io.StringIO()
     w = csv.DictWriter(out, COLUMNS, lineterminator="\n")
     w.writeheader()
-    w.writerows(rows)
+    w.writerows(rows.iter_rows(named=True) if isinstance(rows, pl.DataFrame) else rows)
     return out.getvalue()
 
 
@@ -380,7 +432,7 @@ def tables_of(path: Path) -> dict[str, pl.DataFrame]:
 def main(argv: list[str]) -> int:
     path = Path(argv[0] if argv else "datapackage.json")
     out = path.parent / "data" / "series.csv"
-    out.write_text(to_csv(build(tables_of(path))), encoding="utf-8")
+    out.write_text(to_csv(build_frame(tables_of(path))), encoding="utf-8")
     print(f"{out}: written")
     return 0
 

@@ -10,13 +10,20 @@ import polars as pl
 from desertion_data._read import first_day, last_day
 from validate.package import Package
 from validate.report import Violation, error, warning
-from validate.series import build, claims
+from validate.series import COLUMNS, _text, build_frame, claims
 
 SERIES = "series"
 
 
 def _has_series(pkg: Package) -> bool:
     return SERIES in pkg.tables and "series_id" in pkg.frame(SERIES).columns
+
+
+def _claims(pkg: Package) -> pl.DataFrame:
+    """The claims as the series reads them (validate.series.claims), computed once per run."""
+    if "series_claims" not in pkg.cache:
+        pkg.cache["series_claims"] = claims({n: pkg.frame(n) for n in ("figures", "sources", "measures")})
+    return pkg.cache["series_claims"]
 
 
 def series_current(pkg: Package) -> Iterable[Violation]:
@@ -27,32 +34,43 @@ def series_current(pkg: Package) -> Iterable[Violation]:
     """
     if not _has_series(pkg):
         return []
-    fresh = {r["series_id"]: r for r in build({n: pkg.frame(n) for n in ("figures", "sources", "measures")})}
-    committed = pkg.frame(SERIES).cast(pl.String)
-    have = {r["series_id"]: r for r in committed.iter_rows(named=True)}
+    fresh = build_frame({n: pkg.frame(n) for n in ("figures", "sources", "measures")})
+    committed = pkg.frame(SERIES)
+    # the committed cells written as the build writes them, so that both compare as text
+    have = committed.select(
+        *(
+            _text(pl.col(k).cast(pl.Float64)).alias(k)
+            if k in ("best", "low", "high")
+            else pl.col(k).cast(pl.String).fill_null("").alias(k)
+            for k in COLUMNS
+            if k in committed.columns
+        )
+    )
+    both = fresh.join(have, on="series_id", how="full", suffix="_c", coalesce=True, nulls_equal=True)
+    cols = [k for k in COLUMNS if k != "series_id" and k in have.columns]
     out = []
-    for sid in sorted(set(fresh) | set(have)):
-        if sid not in have or sid not in fresh:
-            what = "a fresh build has this cell" if sid not in have else "no claim gives this cell"
-            out.append(error("series_current", SERIES, sid, "series_id", f"{what}; run `nox -s series`"))
-            continue
-        diff = [
-            c for c, v in fresh[sid].items() if (have[sid].get(c) or "") != _canon(c, v, have[sid].get(c))
-        ]
-        if diff:
-            message = f"differs from a fresh build in {', '.join(diff)}; run `nox -s series`"
-            out.append(error("series_current", SERIES, sid, diff, message))
-    return out
-
-
-def _canon(col: str, fresh: str, committed: str | None) -> str:
-    """The fresh cell as the committed one would read after typing (numbers compare as numbers)."""
-    if committed and fresh and col in ("best", "low", "high", "n_claims", "n_sources"):
-        try:
-            return committed if float(committed) == float(fresh) else fresh
-        except ValueError:
-            return fresh
-    return fresh
+    missing = both.filter(pl.col(f"{cols[0]}_c").is_null() if cols else pl.lit(False))
+    extra = both.filter(pl.col(cols[0]).is_null() if cols else pl.lit(False))
+    for sid in missing["series_id"].to_list():
+        out.append(
+            error(
+                "series_current", SERIES, sid, "series_id", "a fresh build has this cell; run `nox -s series`"
+            )
+        )
+    for sid in extra["series_id"].to_list():
+        out.append(
+            error("series_current", SERIES, sid, "series_id", "no claim gives this cell; run `nox -s series`")
+        )
+    common = (
+        both.filter(pl.col(cols[0]).is_not_null() & pl.col(f"{cols[0]}_c").is_not_null()) if cols else both
+    )
+    differs = common.select("series_id", *(pl.col(k) != pl.col(f"{k}_c") for k in cols))
+    differs = differs.filter(pl.any_horizontal(cols))
+    for row in differs.iter_rows(named=True):
+        diff = [k for k in cols if row[k]]
+        message = f"differs from a fresh build in {', '.join(diff)}; run `nox -s series`"
+        out.append(error("series_current", SERIES, row["series_id"], diff, message))
+    return sorted(out, key=lambda v: v.key)
 
 
 def series_bounds_ordered(pkg: Package) -> Iterable[Violation]:
@@ -84,46 +102,54 @@ def series_claims_within(pkg: Package) -> Iterable[Violation]:
     """
     if not _has_series(pkg):
         return []
-    c = claims({n: pkg.frame(n) for n in ("figures", "sources", "measures")})
-    if c.is_empty():
-        return []
-    by_id = {r["figure_id"]: r for r in c.select("figure_id", "lo", "hi", "disputed").iter_rows(named=True)}
+    c = _claims(pkg)
+    s = pkg.frame(SERIES).select(
+        pl.col("series_id").cast(pl.String),
+        pl.col("best_figure_id").cast(pl.String),
+        pl.col("figure_ids").cast(pl.String).fill_null("").str.split(" ").alias("ids"),
+        pl.col("low").cast(pl.Float64),
+        pl.col("high").cast(pl.Float64).fill_null(float("inf")),
+    )
     out = []
-    for r in pkg.frame(SERIES).iter_rows(named=True):
-        ids = (r["figure_ids"] or "").split()
-        if r["best_figure_id"] and r["best_figure_id"] not in ids:
-            out.append(
-                error(
-                    "series_claims_within",
-                    SERIES,
-                    r["series_id"],
-                    "best_figure_id",
-                    "is not among figure_ids",
-                )
+    best_in = s.filter(
+        pl.col("best_figure_id").is_not_null() & ~pl.col("ids").list.contains(pl.col("best_figure_id"))
+    )
+    for sid in best_in["series_id"].to_list():
+        out.append(error("series_claims_within", SERIES, sid, "best_figure_id", "is not among figure_ids"))
+    listed = s.explode("ids").filter(pl.col("ids") != "").rename({"ids": "figure_id"})
+    known = (
+        c.select("figure_id", "lo", "hi", "disputed")
+        if not c.is_empty()
+        else pl.DataFrame(
+            schema={"figure_id": pl.String, "lo": pl.Float64, "hi": pl.Float64, "disputed": pl.Boolean}
+        )
+    )
+    joined = listed.join(known, on="figure_id", how="left")
+    for sid, fid in joined.filter(pl.col("lo").is_null()).select("series_id", "figure_id").iter_rows():
+        out.append(
+            error(
+                "series_claims_within",
+                SERIES,
+                sid,
+                "figure_ids",
+                f"{fid} is not a claim with a stated period",
             )
-        high = float("inf") if r["high"] is None else r["high"]
-        for fid in ids:
-            claim = by_id.get(fid)
-            if claim is None:
-                out.append(
-                    error(
-                        "series_claims_within",
-                        SERIES,
-                        r["series_id"],
-                        "figure_ids",
-                        f"{fid} is not a claim with a stated period",
-                    )
-                )
-            elif not claim["disputed"] and (claim["hi"] < r["low"] or claim["lo"] > high):
-                out.append(
-                    error(
-                        "series_claims_within",
-                        SERIES,
-                        r["series_id"],
-                        "low,high",
-                        f"{fid} ({claim['lo']:g}..{claim['hi']:g}) lies outside {r['low']:g}..{high:g}",
-                    )
-                )
+        )
+    outside = joined.filter(
+        pl.col("lo").is_not_null()
+        & ~pl.col("disputed")
+        & ((pl.col("hi") < pl.col("low")) | (pl.col("lo") > pl.col("high")))
+    )
+    for r in outside.iter_rows(named=True):
+        out.append(
+            error(
+                "series_claims_within",
+                SERIES,
+                r["series_id"],
+                "low,high",
+                f"{r['figure_id']} ({r['lo']:g}..{r['hi']:g}) lies outside {r['low']:g}..{r['high']:g}",
+            )
+        )
     return out
 
 
@@ -146,7 +172,15 @@ def series_years_agree(pkg: Package) -> Iterable[Violation]:
         for r in s.filter(pl.col("freq") == "year").iter_rows(named=True)
     }
     out = []
-    for r in s.filter(pl.col("freq") == "span").iter_rows(named=True):
+    spans = s.filter(
+        (pl.col("freq") == "span")
+        & (pl.col("_start").dt.month() == 1)
+        & (pl.col("_start").dt.day() == 1)
+        & (pl.col("_end").dt.month() == 12)
+        & (pl.col("_end").dt.day() == 31)
+        & (pl.col("_end").dt.year() > pl.col("_start").dt.year())
+    )
+    for r in spans.iter_rows(named=True):
         a, b = r["_start"], r["_end"]
         if a != date(a.year, 1, 1) or b != date(b.year, 12, 31) or a.year == b.year:
             continue
