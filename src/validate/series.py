@@ -421,9 +421,10 @@ def _text(x: pl.Expr) -> pl.Expr:
     )
 
 
-def build_frame(tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """The series table as text columns, sorted by country, measure, start and end."""
-    c = claims(tables)
+def build_frame(tables: dict[str, pl.DataFrame], c: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The series table as text columns, sorted by country, measure, start and end (`c`: the
+    claims, where already read)."""
+    c = claims(tables) if c is None else c
     if c.is_empty():
         return pl.DataFrame(schema={k: pl.String for k in COLUMNS})
     cells = stated_cells(c)

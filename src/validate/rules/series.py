@@ -34,7 +34,7 @@ def series_current(pkg: Package) -> Iterable[Violation]:
     """
     if not _has_series(pkg):
         return []
-    fresh = build_frame({n: pkg.frame(n) for n in ("figures", "sources", "measures")})
+    fresh = build_frame({n: pkg.frame(n) for n in ("figures", "sources", "measures")}, _claims(pkg))
     committed = pkg.frame(SERIES)
     # the committed cells written as the build writes them, so that both compare as text
     have = committed.select(
