@@ -192,6 +192,18 @@ _COMPOUND = re.compile(r"^([a-z]+)-([a-z]+)$")
 _SCALED_REST = re.compile(r"^(\S+)\s+(\S+)\s+(\d{1,3})$")
 
 
+_SCALES = sorted(SCALE.items(), key=lambda kv: -len(kv[0]))  # longest first: "million de" before "million"
+
+
+def _scaled(t: str) -> tuple[str, float] | None:
+    """(the number before it, its factor) where t ends with a scale word ('60 тисяч'), else None."""
+    low = t.lower()
+    for scale, factor in _SCALES:
+        if low.endswith(" " + scale) or (scale.endswith(".") and low.endswith(scale)):
+            return t[: len(t) - len(scale)].strip(), factor
+    return None
+
+
 def _digits(text: str) -> float | None:
     if _DOTTED.match(text):
         return float(text.replace(".", ""))
@@ -241,21 +253,16 @@ def parse_number(text: str) -> float | None:
         head, scale, rest = parse_number(m.group(1)), SCALE.get(m.group(2).lower()), _digits(m.group(3))
         if head is not None and scale and rest is not None and rest < scale:
             return head * scale + rest
-    for scale, factor in sorted(SCALE.items(), key=lambda kv: -len(kv[0])):
-        if low.endswith(" " + scale) or (scale.endswith(".") and low.endswith(scale)):
-            head = t[: len(t) - len(scale)].strip()
-            n = parse_number(head)
-            return None if n is None else n * factor
+    if scaled := _scaled(t):
+        n = parse_number(scaled[0])
+        return None if n is None else n * scaled[1]
     return None
 
 
 def scale_of(text: str) -> float:
     """The factor of the scale word a written number ends with ('18 тисяч' -> 1000), else 1."""
-    low = " ".join(text.lower().split()) if text else ""
-    for scale, factor in sorted(SCALE.items(), key=lambda kv: -len(kv[0])):
-        if low.endswith(" " + scale) or (scale.endswith(".") and low.endswith(scale)):
-            return factor
-    return 1.0
+    scaled = _scaled(" ".join(text.split())) if text else None
+    return scaled[1] if scaled else 1.0
 
 
 def range_low(low: str, high: str) -> float | None:
@@ -298,12 +305,11 @@ def rounding(text: str) -> float:
     low = t.lower()
     if _ONE_IN.match(low):
         return 0.0
-    for scale, factor in sorted(SCALE.items(), key=lambda kv: -len(kv[0])):
-        if low.endswith(" " + scale) or (scale.endswith(".") and low.endswith(scale)):
-            head = t[: len(t) - len(scale)].strip()
-            decimal = re.search(r"[.,](\d+)$", head)
-            places = len(decimal.group(1)) if decimal and not _GROUPED.match(head) else 0
-            return 0.5 * factor * 10**-places
+    if scaled := _scaled(t):
+        head, factor = scaled
+        decimal = re.search(r"[.,](\d+)$", head)
+        places = len(decimal.group(1)) if decimal and not _GROUPED.match(head) else 0
+        return 0.5 * factor * 10**-places
     digits = (
         re.sub(f"[,{SPACES}]", "", t) if _GROUPED.match(t) else t.replace(".", "") if _DOTTED.match(t) else t
     )
