@@ -10,11 +10,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 import desertion_data as dd
 import validate
 from validate.rules import TEXT_COLUMNS
 from validate.stamp import dump, stamp_resource
+
+# no per-example time limit: speed is measured by `nox -s bench`, not by tests, and a loaded CI
+# machine (two test workers) made Hypothesis' default 200 ms deadline fail a correct example
+settings.register_profile("desertion-data", deadline=None)
+settings.load_profile("desertion-data")
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_TEXT = (
@@ -186,3 +192,19 @@ def build_package(tmp: Path, **tables: list[dict[str, str]]) -> Path:
 def make_package(tmp_path: Path):
     """build_package in this test's tmp_path."""
     return lambda **tables: build_package(tmp_path, **tables)
+
+
+@pytest.fixture
+def use_root(monkeypatch):
+    """Point the loader at another package folder (DESERTION_DATA_ROOT), with its caches cleared."""
+    from desertion_data import _package
+
+    def point(folder: Path) -> None:
+        monkeypatch.setenv("DESERTION_DATA_ROOT", str(folder))
+        _package.root.cache_clear()
+        _package.descriptor.cache_clear()
+
+    yield point
+    monkeypatch.delenv("DESERTION_DATA_ROOT", raising=False)
+    _package.root.cache_clear()
+    _package.descriptor.cache_clear()

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from conftest import fig
-from desertion_data import _package
 from desertion_data.cli import main
 
 COMMANDS = [
@@ -26,21 +25,6 @@ COMMANDS = [
     ["verify"],
     ["info"],
 ]
-
-
-@pytest.fixture
-def use_root(monkeypatch):
-    """Point the package at another folder (DESERTION_DATA_ROOT), with the caches cleared."""
-
-    def point(folder: Path) -> None:
-        monkeypatch.setenv("DESERTION_DATA_ROOT", str(folder))
-        _package.root.cache_clear()
-        _package.descriptor.cache_clear()
-
-    yield point
-    monkeypatch.delenv("DESERTION_DATA_ROOT", raising=False)
-    _package.root.cache_clear()
-    _package.descriptor.cache_clear()
 
 
 def run(args: list[str], tmp_path: Path, capsys) -> tuple[int, str, str]:

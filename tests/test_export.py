@@ -291,22 +291,6 @@ def test_formula_like_leaves_ordinary_text(text):
 
 
 @pytest.fixture
-def use_root(monkeypatch):
-    """Point the package at another folder (DESERTION_DATA_ROOT), with the caches cleared."""
-    from desertion_data import _package
-
-    def point(folder: Path) -> None:
-        monkeypatch.setenv("DESERTION_DATA_ROOT", str(folder))
-        _package.root.cache_clear()
-        _package.descriptor.cache_clear()
-
-    yield point
-    monkeypatch.delenv("DESERTION_DATA_ROOT", raising=False)
-    _package.root.cache_clear()
-    _package.descriptor.cache_clear()
-
-
-@pytest.fixture
 def hostile(make_package, use_root):
     """A package whose figure notes are the given text, loaded through DESERTION_DATA_ROOT."""
 

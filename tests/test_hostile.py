@@ -20,7 +20,6 @@ import pytest
 import desertion_data as dd
 import validate
 from conftest import fig, row
-from desertion_data import _package
 from validate.__main__ import main
 from validate.release import ReleaseRefused, data_zip, parse_date, parse_version
 from validate.stamp import dump, stamp
@@ -73,21 +72,6 @@ def opened(outside: Path):
     active[0] = False
 
 
-@pytest.fixture
-def loader_root(monkeypatch):
-    """Point the loader at another package (DESERTION_DATA_ROOT), with its caches cleared."""
-
-    def use(path: Path) -> None:
-        monkeypatch.setenv("DESERTION_DATA_ROOT", str(path.parent))
-        _package.root.cache_clear()
-        _package.descriptor.cache_clear()
-
-    yield use
-    monkeypatch.delenv("DESERTION_DATA_ROOT", raising=False)
-    _package.root.cache_clear()
-    _package.descriptor.cache_clear()
-
-
 def run_cli(capsys, *args: str | Path) -> tuple[int, str, str]:
     """python -m validate in this process (fast): exit code, stdout, stderr."""
     code = main([str(a) for a in args])
@@ -115,9 +99,7 @@ ESCAPES = {
 
 
 @pytest.mark.parametrize("case", ESCAPES, ids=list(ESCAPES))
-def test_a_path_out_of_the_package_is_refused_unread(
-    case, make_package, outside, opened, capsys, loader_root
-):
+def test_a_path_out_of_the_package_is_refused_unread(case, make_package, outside, opened, capsys, use_root):
     prop, where, words = ESCAPES[case]
     path = make_package()
     edit(path, lambda d: d["resources"][3].update({prop: where(outside)}))
@@ -129,7 +111,7 @@ def test_a_path_out_of_the_package_is_refused_unread(
     for word in words:
         assert word in line, line
     assert SECRET not in out + err
-    loader_root(path)
+    use_root(path.parent)
     with pytest.raises(dd.PackageError, match=prop) as exc:
         dd.load("figures")
     assert SECRET not in str(exc.value)
@@ -139,7 +121,7 @@ def test_a_path_out_of_the_package_is_refused_unread(
 
 
 @pytest.mark.parametrize("rel", [FIGURES, FIGURE_SCHEMA])
-def test_a_symlink_leading_out_is_refused_unread(rel, make_package, outside, opened, capsys, loader_root):
+def test_a_symlink_leading_out_is_refused_unread(rel, make_package, outside, opened, capsys, use_root):
     path = make_package()
     target = outside / ("secret.csv" if rel == FIGURES else "secret.schema.json")
     (path.parent / rel).unlink()
@@ -148,7 +130,7 @@ def test_a_symlink_leading_out_is_refused_unread(rel, make_package, outside, ope
     assert code == 2
     assert "leads outside the package" in one_line(err) and rel in err
     assert SECRET not in out + err
-    loader_root(path)
+    use_root(path.parent)
     with pytest.raises(dd.PackageError, match="leads outside"):
         dd.load("figures")
     result = dd.verify()
@@ -175,12 +157,10 @@ def test_release_manifest_stays_inside_the_package(make_package, outside, opened
     assert SECRET not in str(exc.value) and opened == []
 
 
-def test_verify_notices_an_added_file_a_symlinked_copy_and_an_edited_schema(
-    make_package, loader_root, capsys
-):
+def test_verify_notices_an_added_file_a_symlinked_copy_and_an_edited_schema(make_package, use_root, capsys):
     path = make_package()
     base = path.parent
-    loader_root(path)
+    use_root(path.parent)
     assert dd.verify().ok, str(dd.verify())
     # a copy inside the package, linked in place of the file: same bytes, still not ok
     (base / "data" / "copy.csv").write_bytes((base / FIGURES).read_bytes())
@@ -245,7 +225,7 @@ def _break(path: Path, change) -> None:
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
-def test_a_broken_descriptor_is_one_line_and_exit_2(case, make_package, capsys, loader_root):
+def test_a_broken_descriptor_is_one_line_and_exit_2(case, make_package, capsys, use_root):
     change, words = BROKEN[case]
     path = make_package()
     _break(path, change)
@@ -256,7 +236,7 @@ def test_a_broken_descriptor_is_one_line_and_exit_2(case, make_package, capsys, 
     assert "datapackage.json" in line
     for word in words:
         assert word in line, line
-    loader_root(path)
+    use_root(path.parent)
     with pytest.raises(dd.PackageError) as exc:
         dd.load("figures") if case not in ("resource not an object",) else dd.names()
     assert words[0] in str(exc.value)
@@ -321,7 +301,7 @@ DIALECT = [(col, cell, ok) for col, cases in CELLS.items() for cell, ok in cases
 
 
 @pytest.mark.parametrize(("col", "cell", "ok"), DIALECT, ids=[f"{c}={v!r}" for c, v, _ in DIALECT])
-def test_validator_and_loader_accept_the_same_cells(col, cell, ok, tmp_path, loader_root):
+def test_validator_and_loader_accept_the_same_cells(col, cell, ok, tmp_path, use_root):
     from conftest import build_package
 
     kw = {col: cell}
@@ -330,7 +310,7 @@ def test_validator_and_loader_accept_the_same_cells(col, cell, ok, tmp_path, loa
     path = build_package(tmp_path, figures=[fig("s1-f01", **kw)] if col != "value" else [fig("s1-f01", cell)])
     report = validate.run(path)
     typed = [v for v in report.violations if v.rule == "rows_match_schema" and v.fields == col]
-    loader_root(path)
+    use_root(path.parent)
     if ok:
         assert typed == []
         dd.load("figures")
@@ -351,7 +331,7 @@ LINES = {
 
 
 @pytest.mark.parametrize("case", LINES, ids=list(LINES))
-def test_odd_lines_are_reported_by_both(case, make_package, capsys, loader_root):
+def test_odd_lines_are_reported_by_both(case, make_package, capsys, use_root):
     change, words = LINES[case]
     path = make_package()
     edit_bytes(path, FIGURES, change)
@@ -359,30 +339,30 @@ def test_odd_lines_are_reported_by_both(case, make_package, capsys, loader_root)
     assert code == 1
     messages = [v["message"] for v in json.loads(out) if v["rule"] == "csv_well_formed"]
     assert any(all(w in m for w in words) and FIGURES in m for m in messages), messages
-    loader_root(path)
+    use_root(path.parent)
     with pytest.raises(dd.PackageError, match=r"figures\.csv"):
         dd.load("figures")
 
 
 @pytest.mark.parametrize("date", ["0000", "0000-01-01", "2025-W05", "2025-00", "2025-02-30"])
-def test_a_bad_date_is_a_violation_not_a_crash(date, make_package, capsys, loader_root):
+def test_a_bad_date_is_a_violation_not_a_crash(date, make_package, capsys, use_root):
     path = make_package(figures=[fig("s1-f01", period_start=date)])
     code, out, _ = run_cli(capsys, path, "--format", "json")
     assert code == 1
     assert ("rows_match_schema", "s1-f01", "period_start") in {
         (v["rule"], v["key"], v["fields"]) for v in json.loads(out)
     }
-    loader_root(path)
+    use_root(path.parent)
     assert dd.load("figures")["period_start_date"].isna().all()
 
 
 @pytest.mark.parametrize(("size", "ok"), [(1 << 20, True), (3 << 20, False)])
-def test_a_long_row_is_accepted_or_refused_by_both(size, ok, make_package, capsys, loader_root):
+def test_a_long_row_is_accepted_or_refused_by_both(size, ok, make_package, capsys, use_root):
     path = make_package()
     edit_bytes(path, FIGURES, lambda b: b.rstrip(b"\n") + b"x" * size + b"\n")  # a long `notes` cell
     stamp(path)
     code, _, err = run_cli(capsys, path)
-    loader_root(path)
+    use_root(path.parent)
     if ok:
         assert code == 0, err
         assert len(dd.load("figures")) == 1
